@@ -1,0 +1,275 @@
+package io.mingus.db;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.mingus.db.internal.Engine;
+import io.mingus.db.internal.HealthChecker;
+import io.mingus.db.internal.Monitor;
+import io.mingus.db.internal.Optimizer;
+import io.mingus.db.internal.OrmFactory;
+import io.mingus.db.internal.Pools;
+import io.mingus.db.internal.QueryLogger;
+import io.mingus.db.internal.Stats;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The database of one process: its three pools, its transactions, health and statistics. The
+ * Java form of the guide's {@code DatabaseSessionManager}; build one per process and share it.
+ *
+ * <pre>{@code
+ * try (Database db = Database.create(DatabaseConfig.fromEnvironment())) {
+ *   long id = db.fromTransaction(session -> insertUser(session.connection(), email));
+ *   db.inTransaction(TransactionOptions.named("touch").withRetry(RetryPolicy.defaults()),
+ *       session -> session.update("UPDATE users SET seen_at = now() WHERE id = ?", id));
+ * }
+ * }</pre>
+ *
+ * <p>{@code inTransaction}/{@code fromTransaction} commit when the work returns, roll back when it
+ * throws (and rethrow the very exception), and always return the connection. The current
+ * transaction is carried in a {@link ScopedValue}, so nested calls join it (or open their own, or a
+ * savepoint: see {@link Propagation}) on any thread, virtual threads included. Thread-safe; {@link
+ * #close()} is idempotent and closes the pools last.
+ */
+public final class Database implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+  private final DatabaseConfig config;
+  private final MeterRegistry registry;
+  private final Stats stats;
+  private final Pools pools;
+  private final OrmFactory orm;
+  private final Engine engine;
+  private final HealthChecker health;
+  private final Optimizer optimizer;
+  private final Monitor monitor;
+  private volatile boolean closed;
+
+  private Database(Builder b) {
+    this.config = b.config;
+    this.registry = b.registry != null ? b.registry : new SimpleMeterRegistry();
+    this.stats = new Stats(registry);
+    Engine[] engineRef = new Engine[1];
+    QueryLogger queryLogger = QueryLogger.needed(config.echo(), config.slowQueryThreshold())
+        ? new QueryLogger(config.echo(), config.slowQueryThreshold(),
+            () -> engineRef[0] == null ? "(none)" : engineRef[0].currentName(), stats::slowQuery)
+        : null;
+    this.pools = new Pools(config, registry, queryLogger);
+    try {
+      this.orm = new OrmFactory(b.entities, config.dialect(), pools.dataSource(PoolName.MAIN));
+      this.engine = new Engine(pools, stats, config.dialect(), orm::open, config.leakDetection(), config.echoPool(),
+          b.sleeper);
+      engineRef[0] = engine;
+      this.health = new HealthChecker(pools, config.healthCheckTimeout(), stats::snapshot, b.clock);
+      this.monitor = new Monitor(config, engine, health);
+      this.optimizer = new Optimizer(pools, config.optimizerResize(), monitor.scheduler(),
+          Duration.ofSeconds(Math.min(10, config.healthCheckInterval().toSeconds())));
+      monitor.start(optimizer);
+    } catch (RuntimeException e) {
+      pools.close();
+      throw e;
+    }
+    LOG.info("database ready: profile {}, {} / {} / {}, schema {}, echo {}, slow queries >= {} ms, monitoring {}",
+        config.profile().label(), config.main(), config.worker(), config.analytics(),
+        config.schema() == null ? "(default)" : config.schema(), config.echo(), config.slowQueryThreshold().toMillis(),
+        config.monitoring());
+    createSchema();
+    Capacity.check(this);
+  }
+
+  private void createSchema() {
+    if (config.schema() == null) {
+      return;
+    }
+    try (var c = pools.dataSource(PoolName.MAIN).getConnection(); var st = c.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + config.schema());
+    } catch (java.sql.SQLException e) {
+      LOG.warn("could not create schema {} at start: {}", config.schema(), e.getMessage());
+    }
+  }
+
+  /** A database with this configuration, no entity classes and its own meter registry. */
+  public static Database create(DatabaseConfig config) {
+    return builder(config).build();
+  }
+
+  /** A builder for a database with this configuration. */
+  public static Builder builder(DatabaseConfig config) {
+    return new Builder(config);
+  }
+
+  /** Runs {@code work} in a transaction with the default options; see the class comment. */
+  public <X extends Exception> void inTransaction(TransactionAction<X> work) throws X {
+    inTransaction(TransactionOptions.defaults(), work);
+  }
+
+  /** Runs {@code work} in a transaction with these options. */
+  public <X extends Exception> void inTransaction(TransactionOptions options, TransactionAction<X> work) throws X {
+    Objects.requireNonNull(work, "work");
+    fromTransaction(options, session -> {
+      work.execute(session);
+      return null;
+    });
+  }
+
+  /** Runs {@code work} in a transaction with the default options and returns its result. */
+  public <R, X extends Exception> R fromTransaction(TransactionWork<R, X> work) throws X {
+    return fromTransaction(TransactionOptions.defaults(), work);
+  }
+
+  /** Runs {@code work} in a transaction with these options and returns its result. */
+  public <R, X extends Exception> R fromTransaction(TransactionOptions options, TransactionWork<R, X> work) throws X {
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(work, "work");
+    requireOpen();
+    return engine.run(options, work);
+  }
+
+  /** Begins an explicit transaction with the default options; see {@link Transaction}. */
+  public Transaction begin() {
+    return begin(TransactionOptions.defaults());
+  }
+
+  /** Begins an explicit transaction with these options (propagation is ignored: it is always new). */
+  public Transaction begin(TransactionOptions options) {
+    requireOpen();
+    return engine.begin(options);
+  }
+
+  /** The three pools. */
+  public PoolManager pools() {
+    return pools;
+  }
+
+  /** Checks every pool now (a validation query each, concurrently, within the health timeout). */
+  public HealthReport health() {
+    return health.checkAll();
+  }
+
+  /** Transaction counters since start. */
+  public SessionStats stats() {
+    return stats.snapshot();
+  }
+
+  /** The pool optimizer; running when monitoring is on. */
+  public PoolOptimizer optimizer() {
+    return optimizer;
+  }
+
+  /** The transactions holding a connection now. */
+  public List<OpenTransaction> openTransactions() {
+    return engine.openTransactions();
+  }
+
+  /** The configuration this database was built with. */
+  public DatabaseConfig config() {
+    return config;
+  }
+
+  /** The engine of the main pool's database. */
+  public Dialect dialect() {
+    return config.dialect();
+  }
+
+  /** The registry this database's meters (Hikari's and Mingus's) are registered with. */
+  public MeterRegistry meterRegistry() {
+    return registry;
+  }
+
+  /** The shared Hibernate session factory, built now if it was not yet. */
+  public org.hibernate.SessionFactory sessionFactory() {
+    return orm.factory();
+  }
+
+  /**
+   * Applies the Flyway migrations of one module: scripts under {@code location}/common and
+   * {@code location}/{vendor} ({@code h2} or {@code postgresql}), recorded in a history table of
+   * the module's own ({@code mingus_<module>_history}), so that modules migrate independently.
+   *
+   * @param module a short name such as {@code tasks}
+   * @param location a Flyway location such as {@code classpath:io/mingus/tasks/migration}
+   * @return the number of migrations applied
+   */
+  public int migrate(String module, String location) {
+    requireOpen();
+    var flyway = Flyway.configure(getClass().getClassLoader())
+        .dataSource(pools.dataSource(PoolName.MAIN))
+        .locations(location + "/common", location + "/{vendor}")
+        .table("mingus_" + module + "_history")
+        .baselineOnMigrate(true)
+        .baselineVersion("0");
+    if (config.schema() != null) {
+      flyway.schemas(config.schema()).defaultSchema(config.schema());
+    }
+    return flyway.load().migrate().migrationsExecuted;
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("this Database is closed");
+    }
+  }
+
+  /** Stops monitoring, closes the session factory, then the pools; idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    monitor.close();
+    try {
+      orm.close();
+    } finally {
+      pools.close();
+    }
+  }
+
+  /** Builds a {@link Database}. Not thread-safe. */
+  public static final class Builder {
+    private final DatabaseConfig config;
+    private final List<Class<?>> entities = new ArrayList<>();
+    private MeterRegistry registry;
+    private InstantSource clock = InstantSource.system();
+    private Engine.Sleeper sleeper = d -> Thread.sleep(d);
+
+    private Builder(DatabaseConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** Adds Hibernate entity classes to the shared session factory. */
+    public Builder entities(Class<?>... classes) {
+      entities.addAll(List.of(classes));
+      return this;
+    }
+
+    /** Adds Hibernate entity classes to the shared session factory. */
+    public Builder entities(List<Class<?>> classes) {
+      entities.addAll(classes);
+      return this;
+    }
+
+    /** The registry to bind meters to (default: a private simple registry). */
+    public Builder meterRegistry(MeterRegistry r) {
+      registry = Objects.requireNonNull(r, "registry");
+      return this;
+    }
+
+    /** The clock of health reports (default: the system clock). */
+    public Builder clock(InstantSource c) {
+      clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    /** Builds and starts the database. */
+    public Database build() {
+      return new Database(this);
+    }
+  }
+}

@@ -1,0 +1,265 @@
+package io.mingus.db;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a {@link Database} needs, read from the environment (twelve-factor) by {@link
+ * #fromEnvironment(Map)} with the guide's defaults for each {@link Profile}. Immutable and
+ * validated: a bad value is refused with one line naming it, never clamped. {@link #toString()}
+ * masks every password.
+ *
+ * @param profile the profile whose defaults were used
+ * @param main the main pool (web requests)
+ * @param worker the worker pool (background tasks)
+ * @param analytics the analytics pool (read-only, maybe a replica)
+ * @param schema the schema every connection uses, or {@code null} for the database's default
+ * @param echo log every SQL statement ({@code DB_ECHO}; never parameter values)
+ * @param echoPool log every checkout and return of a connection ({@code DB_ECHO_POOL})
+ * @param slowQueryThreshold log statements slower than this; zero turns it off
+ * @param monitoring run the periodic health check and pool optimizer ({@code DB_ENABLE_MONITORING})
+ * @param healthCheckInterval how often monitoring samples the pools
+ * @param healthCheckTimeout how long one pool's validation query may take before it is unhealthy
+ * @param leakDetection report a transaction holding its connection longer than this; zero is off
+ * @param breakerFailures connection failures in a row that open a pool's circuit breaker
+ * @param breakerRecovery how long an open breaker waits before it lets a probe through
+ * @param optimizerResize whether the pool optimizer resizes pools or only recommends
+ */
+public record DatabaseConfig(
+    Profile profile,
+    PoolConfig main,
+    PoolConfig worker,
+    PoolConfig analytics,
+    String schema,
+    boolean echo,
+    boolean echoPool,
+    Duration slowQueryThreshold,
+    boolean monitoring,
+    Duration healthCheckInterval,
+    Duration healthCheckTimeout,
+    Duration leakDetection,
+    int breakerFailures,
+    Duration breakerRecovery,
+    boolean optimizerResize) {
+
+  /** Validates every field. */
+  public DatabaseConfig {
+    Objects.requireNonNull(profile, "profile");
+    Objects.requireNonNull(main, "main");
+    Objects.requireNonNull(worker, "worker");
+    Objects.requireNonNull(analytics, "analytics");
+    Objects.requireNonNull(slowQueryThreshold, "slowQueryThreshold");
+    Objects.requireNonNull(healthCheckInterval, "healthCheckInterval");
+    Objects.requireNonNull(healthCheckTimeout, "healthCheckTimeout");
+    Objects.requireNonNull(leakDetection, "leakDetection");
+    Objects.requireNonNull(breakerRecovery, "breakerRecovery");
+    if (main.name() != PoolName.MAIN || worker.name() != PoolName.WORKER || analytics.name() != PoolName.ANALYTICS) {
+      throw new IllegalArgumentException("pools must be given in the order main, worker, analytics");
+    }
+    if (schema != null && !schema.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
+      throw new ConfigurationException("schema '" + schema + "' is not allowed: use letters, digits and _ (at most 63)");
+    }
+    requireNotNegative("DB_SLOW_QUERY_MS", slowQueryThreshold);
+    requireNotNegative("DB_LEAK_DETECTION_MS", leakDetection);
+    if (healthCheckInterval.isNegative() || healthCheckInterval.isZero()) {
+      throw new ConfigurationException("DB_HEALTH_CHECK_INTERVAL=" + healthCheckInterval.toSeconds()
+          + " is not allowed: use a whole number of seconds of 1 or more");
+    }
+    if (healthCheckTimeout.isNegative() || healthCheckTimeout.isZero()) {
+      throw new IllegalArgumentException("healthCheckTimeout must be positive, was " + healthCheckTimeout);
+    }
+    if (breakerFailures < 1) {
+      throw new ConfigurationException("DB_CIRCUIT_FAILURE_THRESHOLD=" + breakerFailures
+          + " is not allowed: use a whole number of 1 or more");
+    }
+    if (breakerRecovery.isNegative() || breakerRecovery.isZero()) {
+      throw new ConfigurationException("DB_CIRCUIT_RECOVERY_TIMEOUT=" + breakerRecovery.toSeconds()
+          + " is not allowed: use a number of seconds above 0");
+    }
+  }
+
+  /** The configuration of the current process environment ({@link System#getenv()}). */
+  public static DatabaseConfig fromEnvironment() {
+    return fromEnvironment(System.getenv());
+  }
+
+  /**
+   * The configuration of this environment: {@code MINGUS_PROFILE} picks the defaults, each
+   * variable listed in the README overrides one of them.
+   *
+   * @throws ConfigurationException with one line naming the first bad variable, its value and
+   *     what is allowed
+   */
+  public static DatabaseConfig fromEnvironment(Map<String, String> env) {
+    return new EnvironmentConfig(env).read();
+  }
+
+  /** The defaults of a profile on this JDBC URL, as if no other variable were set. */
+  public static DatabaseConfig defaults(Profile profile, String jdbcUrl, String user, String password) {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("MINGUS_PROFILE", profile.label());
+    DatabaseConfig base = fromEnvironment(env);
+    return base.toBuilder().url(jdbcUrl, user, password).build();
+  }
+
+  /** The pool settings of {@code name}. */
+  public PoolConfig pool(PoolName name) {
+    return switch (name) {
+      case MAIN -> main;
+      case WORKER -> worker;
+      case ANALYTICS -> analytics;
+    };
+  }
+
+  /** The engine of the main pool's database. */
+  public Dialect dialect() {
+    return main.dialect();
+  }
+
+  /** The sum of the three pools' maximum sizes: what one process may open at most. */
+  public int maxConnections() {
+    return main.maxSize() + worker.maxSize() + analytics.maxSize();
+  }
+
+  /** A builder holding these values. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  private static void requireNotNegative(String variable, Duration d) {
+    if (d.isNegative()) {
+      throw new ConfigurationException(variable + "=" + d.toMillis() + " is not allowed: use 0 (off) or more");
+    }
+  }
+
+  /** Changes one setting of a configuration at a time; {@link #build()} validates the whole. */
+  public static final class Builder {
+    private Profile profile;
+    private final PoolConfig[] pools = new PoolConfig[3];
+    private String schema;
+    private boolean echo;
+    private boolean echoPool;
+    private Duration slowQueryThreshold;
+    private boolean monitoring;
+    private Duration healthCheckInterval;
+    private Duration healthCheckTimeout;
+    private Duration leakDetection;
+    private int breakerFailures;
+    private Duration breakerRecovery;
+    private boolean optimizerResize;
+
+    private Builder(DatabaseConfig c) {
+      profile = c.profile;
+      pools[0] = c.main;
+      pools[1] = c.worker;
+      pools[2] = c.analytics;
+      schema = c.schema;
+      echo = c.echo;
+      echoPool = c.echoPool;
+      slowQueryThreshold = c.slowQueryThreshold;
+      monitoring = c.monitoring;
+      healthCheckInterval = c.healthCheckInterval;
+      healthCheckTimeout = c.healthCheckTimeout;
+      leakDetection = c.leakDetection;
+      breakerFailures = c.breakerFailures;
+      breakerRecovery = c.breakerRecovery;
+      optimizerResize = c.optimizerResize;
+    }
+
+    /** Every pool on this database (the analytics pool too). */
+    public Builder url(String jdbcUrl, String user, String password) {
+      for (int i = 0; i < 3; i++) {
+        pools[i] = pools[i].withUrl(jdbcUrl, user, password);
+      }
+      return this;
+    }
+
+    /** Replaces one pool's settings. */
+    public Builder pool(PoolConfig pool) {
+      pools[pool.name().ordinal()] = pool;
+      return this;
+    }
+
+    /** Sets one pool's sizes. */
+    public Builder poolSize(PoolName name, int size, int overflow) {
+      pools[name.ordinal()] = pools[name.ordinal()].withSize(size, overflow);
+      return this;
+    }
+
+    /** Sets one pool's acquire timeout. */
+    public Builder poolTimeout(PoolName name, Duration timeout) {
+      pools[name.ordinal()] = pools[name.ordinal()].withTimeout(timeout);
+      return this;
+    }
+
+    /** The schema every connection uses; {@code null} for the default. */
+    public Builder schema(String s) {
+      schema = s;
+      return this;
+    }
+
+    /** SQL echo. */
+    public Builder echo(boolean on) {
+      echo = on;
+      return this;
+    }
+
+    /** Pool checkout logging. */
+    public Builder echoPool(boolean on) {
+      echoPool = on;
+      return this;
+    }
+
+    /** The slow-query threshold; zero turns it off. */
+    public Builder slowQueryThreshold(Duration d) {
+      slowQueryThreshold = d;
+      return this;
+    }
+
+    /** Periodic monitoring. */
+    public Builder monitoring(boolean on) {
+      monitoring = on;
+      return this;
+    }
+
+    /** The monitoring interval. */
+    public Builder healthCheckInterval(Duration d) {
+      healthCheckInterval = d;
+      return this;
+    }
+
+    /** The validation-query timeout of a health check. */
+    public Builder healthCheckTimeout(Duration d) {
+      healthCheckTimeout = d;
+      return this;
+    }
+
+    /** The leak-detection threshold; zero turns it off. */
+    public Builder leakDetection(Duration d) {
+      leakDetection = d;
+      return this;
+    }
+
+    /** The circuit breakers' failure threshold and recovery timeout. */
+    public Builder breaker(int failures, Duration recovery) {
+      breakerFailures = failures;
+      breakerRecovery = recovery;
+      return this;
+    }
+
+    /** Whether the optimizer resizes pools. */
+    public Builder optimizerResize(boolean on) {
+      optimizerResize = on;
+      return this;
+    }
+
+    /** The validated configuration. */
+    public DatabaseConfig build() {
+      return new DatabaseConfig(profile, pools[0], pools[1], pools[2], schema, echo, echoPool,
+          slowQueryThreshold, monitoring, healthCheckInterval, healthCheckTimeout, leakDetection,
+          breakerFailures, breakerRecovery, optimizerResize);
+    }
+  }
+}

@@ -1,0 +1,127 @@
+package io.mingus.db;
+
+import java.io.IOException;
+import java.net.SocketException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientConnectionException;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.Collections;
+
+/**
+ * Classifies any throwable into a {@link DatabaseError}: the Java form of the guide's {@code
+ * CeleryDatabaseErrorHandler.should_retry}.
+ *
+ * <p>The whole cause chain is walked (Hibernate and Hikari wrap the driver's exception, and
+ * {@link SQLException#getNextException()} holds PostgreSQL's batch failures). A SQLState anywhere
+ * in the chain decides first; exception types decide only when no SQLState is known. A Hikari
+ * acquire timeout is {@link ErrorKind#POOL_EXHAUSTED} unless its cause shows the database itself
+ * could not be reached, which makes it {@link ErrorKind#CONNECTION}.
+ *
+ * <p>Thread-safe and stateless.
+ */
+public final class DatabaseErrors {
+  private DatabaseErrors() {}
+
+  /** The classification of {@code failure}; never {@code null}. */
+  public static DatabaseError classify(Throwable failure) {
+    if (failure == null) {
+      return DatabaseError.of(ErrorKind.UNKNOWN, null, null);
+    }
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    DatabaseError byState = null;
+    DatabaseError byType = null;
+    boolean poolTimeout = false;
+    for (Throwable t = failure; t != null && seen.add(t); t = next(t)) {
+      if (t instanceof DatabaseException de && de.kind() != null) {
+        return DatabaseError.of(de.kind(), null, message(failure, t));
+      }
+      if (t instanceof SQLException sql) {
+        ErrorKind kind = ofSqlState(sql.getSQLState());
+        if (kind != null && byState == null) {
+          byState = DatabaseError.of(kind, sql.getSQLState(), sql.getMessage());
+        }
+        if (isHikariTimeout(sql)) {
+          poolTimeout = true;
+        }
+      }
+      if (byType == null) {
+        ErrorKind kind = ofType(t);
+        if (kind != null) {
+          byType = DatabaseError.of(kind, null, t.getMessage());
+        }
+      }
+    }
+    if (byState != null) {
+      return byState;
+    }
+    if (poolTimeout) {
+      return DatabaseError.of(ErrorKind.POOL_EXHAUSTED, null, failure.getMessage());
+    }
+    return byType != null ? byType : DatabaseError.of(ErrorKind.UNKNOWN, null, failure.getMessage());
+  }
+
+  /** Whether retrying the whole outermost transaction may help with {@code failure}. */
+  public static boolean isRetryable(Throwable failure) {
+    return classify(failure).retryable();
+  }
+
+  /** The kind that a SQLState names, or {@code null} when it names none Mingus acts on. */
+  public static ErrorKind ofSqlState(String sqlState) {
+    if (sqlState == null || sqlState.length() < 2) {
+      return null;
+    }
+    return switch (sqlState) {
+      case "40P01" -> ErrorKind.DEADLOCK;
+      case "40001" -> ErrorKind.SERIALIZATION;
+      case "57014" -> ErrorKind.TIMEOUT;
+      case "57P01", "57P02", "57P03" -> ErrorKind.CONNECTION;
+      // H2: database closed, connection broken, lock timeout, deadlock
+      case "90098", "90067", "90121" -> ErrorKind.CONNECTION;
+      case "HYT00", "50200" -> ErrorKind.TIMEOUT;
+      default ->
+          switch (sqlState.substring(0, 2)) {
+            case "08" -> ErrorKind.CONNECTION;
+            case "23" -> ErrorKind.INTEGRITY;
+            case "22" -> ErrorKind.DATA;
+            case "42" -> ErrorKind.PROGRAMMING;
+            case "40" -> ErrorKind.SERIALIZATION;
+            default -> null;
+          };
+    };
+  }
+
+  private static ErrorKind ofType(Throwable t) {
+    return switch (t) {
+      case SQLTransientConnectionException e when !isHikariTimeout(e) -> ErrorKind.CONNECTION;
+      case SQLNonTransientConnectionException e -> ErrorKind.CONNECTION;
+      case SQLRecoverableException e -> ErrorKind.CONNECTION;
+      case SQLTimeoutException e -> ErrorKind.TIMEOUT;
+      case SocketException e -> ErrorKind.CONNECTION;
+      case IOException e -> ErrorKind.CONNECTION;
+      default -> null;
+    };
+  }
+
+  private static boolean isHikariTimeout(SQLException e) {
+    String m = e.getMessage();
+    return e instanceof SQLTransientConnectionException
+        && m != null
+        && m.contains("Connection is not available, request timed out");
+  }
+
+  private static Throwable next(Throwable t) {
+    if (t.getCause() != null) {
+      return t.getCause();
+    }
+    return t instanceof SQLException sql ? sql.getNextException() : null;
+  }
+
+  private static String message(Throwable outer, Throwable decided) {
+    return decided.getMessage() != null ? decided.getMessage() : outer.getMessage();
+  }
+}

@@ -1,0 +1,24 @@
+package io.mingus.db;
+
+import java.time.Duration;
+
+/**
+ * The health of one pool: a validation query within a timeout, its latency, the pool's
+ * utilization and its circuit breaker's state.
+ *
+ * @param pool which pool
+ * @param status healthy, degraded or unhealthy
+ * @param responseTime how long the validation query took (the timeout when it did not finish)
+ * @param utilization checked-out connections over the pool's maximum
+ * @param circuitBreaker the breaker's state: closed, open or half_open
+ * @param metrics the pool's metrics at the time of the check
+ * @param error why it is not healthy, or {@code null}
+ */
+public record PoolHealth(
+    PoolName pool,
+    HealthStatus status,
+    Duration responseTime,
+    double utilization,
+    String circuitBreaker,
+    PoolMetrics metrics,
+    String error) {}

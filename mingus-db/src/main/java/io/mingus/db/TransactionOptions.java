@@ -1,0 +1,106 @@
+package io.mingus.db;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How one transaction runs: its propagation, pool, read-only flag, isolation, statement
+ * timeout, name and retry policy. Immutable; start from {@link #defaults()} or {@link
+ * #named(String)} and change one field at a time:
+ *
+ * <pre>{@code
+ * var options = TransactionOptions.named("log-communication")
+ *     .withRetry(RetryPolicy.defaults())
+ *     .withTimeout(Duration.ofSeconds(5));
+ * }</pre>
+ *
+ * @param name shows up in logs, leak reports and slow-query lines
+ * @param propagation how it relates to the caller's transaction
+ * @param pool the pool that lends the connection (when this transaction opens one)
+ * @param readOnly whether the connection is set read-only
+ * @param isolation the isolation level
+ * @param timeout the statement timeout of every statement in the transaction, or {@code null}
+ * @param retry the retry policy of the outermost transaction, or {@code null} for none
+ */
+public record TransactionOptions(
+    String name,
+    Propagation propagation,
+    PoolName pool,
+    boolean readOnly,
+    Isolation isolation,
+    Duration timeout,
+    RetryPolicy retry) {
+
+  private static final TransactionOptions DEFAULTS =
+      new TransactionOptions("tx", Propagation.REQUIRED, PoolName.MAIN, false, Isolation.DEFAULT, null, null);
+
+  /** Validates every field. */
+  public TransactionOptions {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(propagation, "propagation");
+    Objects.requireNonNull(pool, "pool");
+    Objects.requireNonNull(isolation, "isolation");
+    if (name.isBlank()) {
+      throw new IllegalArgumentException("a transaction name must not be blank");
+    }
+    if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+      throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+    }
+  }
+
+  /** REQUIRED on the main pool, read-write, default isolation, no timeout, no retry. */
+  public static TransactionOptions defaults() {
+    return DEFAULTS;
+  }
+
+  /** The defaults with this name. */
+  public static TransactionOptions named(String name) {
+    return DEFAULTS.withName(name);
+  }
+
+  /** A read-only transaction on the analytics pool (a replica when one is configured). */
+  public static TransactionOptions analytics(String name) {
+    return named(name).withPool(PoolName.ANALYTICS).withReadOnly(true);
+  }
+
+  /** The statement timeout, if any. */
+  public Optional<Duration> statementTimeout() {
+    return Optional.ofNullable(timeout);
+  }
+
+  /** These options with another name. */
+  public TransactionOptions withName(String n) {
+    return new TransactionOptions(n, propagation, pool, readOnly, isolation, timeout, retry);
+  }
+
+  /** These options with another propagation. */
+  public TransactionOptions withPropagation(Propagation p) {
+    return new TransactionOptions(name, p, pool, readOnly, isolation, timeout, retry);
+  }
+
+  /** These options on another pool. */
+  public TransactionOptions withPool(PoolName p) {
+    return new TransactionOptions(name, propagation, p, readOnly, isolation, timeout, retry);
+  }
+
+  /** These options, read-only or not. */
+  public TransactionOptions withReadOnly(boolean ro) {
+    return new TransactionOptions(name, propagation, pool, ro, isolation, timeout, retry);
+  }
+
+  /** These options with another isolation level. */
+  public TransactionOptions withIsolation(Isolation i) {
+    return new TransactionOptions(name, propagation, pool, readOnly, i, timeout, retry);
+  }
+
+  /** These options with a statement timeout ({@code SET LOCAL statement_timeout} on PostgreSQL). */
+  public TransactionOptions withTimeout(Duration t) {
+    return new TransactionOptions(name, propagation, pool, readOnly, isolation, t, retry);
+  }
+
+  /** These options, retried as a whole by this policy when outermost; {@code null} for none. */
+  public TransactionOptions withRetry(RetryPolicy r) {
+    return new TransactionOptions(name, propagation, pool, readOnly, isolation, timeout, r);
+  }
+}

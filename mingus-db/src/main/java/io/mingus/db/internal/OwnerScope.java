@@ -1,0 +1,277 @@
+package io.mingus.db.internal;
+
+import io.mingus.db.DatabaseException;
+import io.mingus.db.Dialect;
+import io.mingus.db.ErrorKind;
+import io.mingus.db.Isolation;
+import io.mingus.db.Transaction;
+import io.mingus.db.TransactionOptions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A transaction that owns its connection: the outermost one, or a REQUIRES_NEW one. Opens by
+ * taking a connection and setting it up (auto-commit off, read-only, isolation, statement
+ * timeout); ends by committing or rolling back, then {@link #release()} returns the connection and
+ * only then runs the hooks, so that slow side effects never hold a connection.
+ */
+final class OwnerScope extends Scope implements Transaction {
+  private static final Logger POOL_LOG = LoggerFactory.getLogger("io.mingus.db.pool");
+  private static final Logger LOG = LoggerFactory.getLogger(OwnerScope.class);
+
+  private enum State { ACTIVE, COMMITTED, ROLLED_BACK, RELEASED }
+
+  final Engine engine;
+  final TransactionOptions options;
+  final Scope parent;
+  final Connection connection;
+  final long startNanos = System.nanoTime();
+  final Thread thread = Thread.currentThread();
+  final StackTraceElement[] acquiredAt;
+  private org.hibernate.Session orm;
+  private State state = State.ACTIVE;
+  private boolean wasCommitted;
+  private boolean h2TimeoutSet;
+  private Throwable commitFailure;
+
+  OwnerScope(Engine engine, TransactionOptions options, Scope parent, Connection connection, boolean captureStack) {
+    super(options.name());
+    this.engine = engine;
+    this.options = options;
+    this.parent = parent;
+    this.connection = connection;
+    this.acquiredAt = captureStack ? new Throwable().getStackTrace() : null;
+  }
+
+  /** Takes a connection for {@code options} and prepares it, or fails having returned it. */
+  static OwnerScope open(Engine engine, TransactionOptions options, Scope parent) {
+    int held = 0;
+    for (Scope s = parent; s != null; s = s.owner().parent) {
+      if (s.owner().options.pool() == options.pool()) {
+        held++;
+      }
+    }
+    Connection c = engine.pools().acquire(options.pool(), options.name(), held);
+    OwnerScope scope = new OwnerScope(engine, options, parent, c, engine.captureStacks());
+    try {
+      scope.prepare();
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.close();
+      } catch (SQLException closing) {
+        e.addSuppressed(closing);
+      }
+      throw new DatabaseException("could not begin transaction '" + options.name() + "' on pool "
+          + options.pool().label() + ": " + e.getMessage(), e);
+    }
+    if (engine.echoPool()) {
+      POOL_LOG.info("checkout: pool {} lent a connection to transaction '{}'", options.pool().label(), options.name());
+    }
+    return scope;
+  }
+
+  private void prepare() throws SQLException {
+    if (connection.getAutoCommit()) {
+      connection.setAutoCommit(false);
+    }
+    if (options.readOnly()) {
+      connection.setReadOnly(true);
+    }
+    if (options.isolation() != Isolation.DEFAULT) {
+      connection.setTransactionIsolation(options.isolation().jdbcLevel());
+    }
+    if (options.timeout() != null) {
+      long millis = Math.max(1, options.timeout().toMillis());
+      try (Statement st = connection.createStatement()) {
+        if (engine.dialect() == Dialect.POSTGRESQL) {
+          st.execute("SET LOCAL statement_timeout = " + millis);
+        } else {
+          st.execute("SET QUERY_TIMEOUT " + millis);
+          h2TimeoutSet = true;
+        }
+      }
+    }
+  }
+
+  @Override
+  OwnerScope owner() {
+    return this;
+  }
+
+  @Override
+  Scope parent() {
+    return parent;
+  }
+
+  @Override
+  public io.mingus.db.Session session() {
+    return this;
+  }
+
+  org.hibernate.Session ormSession() {
+    requireActive("orm()");
+    if (orm == null) {
+      orm = engine.openOrm(connection);
+      orm.getTransaction().begin();
+    }
+    return orm;
+  }
+
+  void flushOrm() {
+    if (orm != null) {
+      orm.flush();
+    }
+  }
+
+  void clearOrm() {
+    if (orm != null) {
+      orm.clear();
+    }
+  }
+
+  Savepoint savepoint() throws SQLException {
+    if (!connection.getMetaData().supportsSavepoints()) {
+      throw new DatabaseException("Propagation.NESTED needs savepoints, which the driver of pool "
+          + options.pool().label() + " does not support: use REQUIRED or REQUIRES_NEW", null, ErrorKind.PROGRAMMING);
+    }
+    return connection.setSavepoint();
+  }
+
+  @Override
+  public void commit() {
+    requireActive("commit()");
+    if (rollbackOnlyCause != null) {
+      rollbackQuietly(rollbackOnlyCause);
+      throw new DatabaseException("transaction '" + name + "' was rolled back, not committed: a joined block failed and"
+          + " marked it rollback-only (" + rollbackOnlyCause + "). To recover from a failing inner block, run it with"
+          + " Propagation.NESTED", rollbackOnlyCause);
+    }
+    flushOrm();
+    try {
+      if (orm != null) {
+        orm.getTransaction().commit();
+      } else {
+        connection.commit();
+      }
+      state = State.COMMITTED;
+      wasCommitted = true;
+    } catch (SQLException | RuntimeException e) {
+      commitFailure = e;
+      if (Pools.isConnectionFailure(e)) {
+        throw new DatabaseException("the connection of pool " + options.pool().label() + " broke while transaction '"
+            + name + "' was committing: it may or may not have committed, so it is not retried. Check whether its"
+            + " effects are there before running it again", e, ErrorKind.COMMIT_UNKNOWN);
+      }
+      throw new DatabaseException("commit of transaction '" + name + "' on pool " + options.pool().label()
+          + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void rollback() {
+    requireActive("rollback()");
+    try {
+      doRollback();
+    } catch (SQLException | RuntimeException e) {
+      throw new DatabaseException("rollback of transaction '" + name + "' on pool " + options.pool().label()
+          + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Rolls back after {@code cause}, adding any failure of the rollback to it as suppressed. */
+  void rollbackQuietly(Throwable cause) {
+    if (state != State.ACTIVE) {
+      return;
+    }
+    try {
+      doRollback();
+    } catch (SQLException | RuntimeException e) {
+      state = State.ROLLED_BACK;
+      if (cause != e) {
+        cause.addSuppressed(e);
+      }
+    }
+  }
+
+  private void doRollback() throws SQLException {
+    state = State.ROLLED_BACK;
+    engine.stats().rolledBack();
+    if (orm != null && orm.getTransaction().isActive()) {
+      orm.getTransaction().rollback();
+    } else {
+      connection.rollback();
+    }
+  }
+
+  boolean committed() {
+    return wasCommitted;
+  }
+
+  @Override
+  public void close() {
+    if (state == State.ACTIVE) {
+      rollbackQuietly(new IllegalStateException("closed without commit"));
+    }
+    if (state != State.RELEASED) {
+      engine.finishExplicit(this, commitFailure);
+    }
+  }
+
+  /** Returns the connection to its pool; idempotent. Runs no hooks. */
+  void release() {
+    if (state == State.RELEASED) {
+      return;
+    }
+    state = State.RELEASED;
+    try {
+      if (h2TimeoutSet) {
+        try (Statement st = connection.createStatement()) {
+          st.execute("SET QUERY_TIMEOUT 0");
+        }
+      }
+    } catch (SQLException e) {
+      LOG.debug("could not reset the query timeout of transaction '{}'", name, e);
+    }
+    try {
+      if (orm != null) {
+        orm.close();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("closing the Hibernate session of transaction '{}' failed", name, e);
+    }
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      LOG.warn("returning the connection of transaction '{}' to pool {} failed", name, options.pool().label(), e);
+    }
+    if (engine.echoPool()) {
+      POOL_LOG.info("checkin: transaction '{}' returned its connection to pool {} ({})", name,
+          options.pool().label(), wasCommitted ? "committed" : "rolled back");
+    }
+  }
+
+  void runHooks() {
+    for (Runnable hook : wasCommitted ? afterCommit : afterRollback) {
+      runHook(hook);
+    }
+  }
+
+  private void runHook(Runnable hook) {
+    try {
+      hook.run();
+    } catch (RuntimeException e) {
+      LOG.error("a hook of transaction '{}' failed; the transaction's outcome stands", name, e);
+    }
+  }
+
+  private void requireActive(String call) {
+    if (state != State.ACTIVE) {
+      throw new IllegalStateException(call + " on transaction '" + name + "', which is already "
+          + state.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+    }
+  }
+}

@@ -1,0 +1,268 @@
+package io.mingus.db.internal;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.mingus.db.DatabaseConfig;
+import io.mingus.db.DatabaseErrors;
+import io.mingus.db.DatabaseException;
+import io.mingus.db.Dialect;
+import io.mingus.db.ErrorKind;
+import io.mingus.db.PerformanceMetrics;
+import io.mingus.db.PoolConfig;
+import io.mingus.db.PoolExhaustedException;
+import io.mingus.db.PoolManager;
+import io.mingus.db.PoolMetrics;
+import io.mingus.db.PoolName;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import javax.sql.DataSource;
+
+/**
+ * The three Hikari pools, each with its circuit breaker and checkout meters. Connections for
+ * transactions come from {@link #acquire}, which times the checkout, tells a timeout (the pool
+ * is exhausted) from a connection failure (the database is unreachable) and refuses at once a
+ * request that could only deadlock.
+ */
+public final class Pools implements PoolManager, AutoCloseable {
+  private final Map<PoolName, Pool> pools = new EnumMap<>(PoolName.class);
+
+  /** One pool: Hikari, its proxy for query logging, breaker and meters. */
+  record Pool(PoolConfig config, HikariDataSource hikari, DataSource lending, CircuitBreaker breaker,
+      PoolMeters meters) {}
+
+  /** Builds and starts the pools; a pool whose database is down starts empty and fills later. */
+  public Pools(DatabaseConfig config, MeterRegistry registry, QueryLogger queryLogger) {
+    try {
+      for (PoolName name : PoolName.values()) {
+        PoolConfig pc = config.pool(name);
+        HikariDataSource hikari = new HikariDataSource(hikariConfig(pc, config.schema(), registry));
+        DataSource lending = queryLogger == null ? hikari : queryLogger.wrap(hikari, name);
+        pools.put(name, new Pool(pc, hikari, lending, breaker(name, config), new PoolMeters(name, registry)));
+      }
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  private static HikariConfig hikariConfig(PoolConfig pc, String schema, MeterRegistry registry) {
+    HikariConfig h = new HikariConfig();
+    h.setPoolName("mingus-" + pc.name().label());
+    h.setJdbcUrl(pc.jdbcUrl());
+    if (pc.username() != null) {
+      h.setUsername(pc.username());
+    }
+    if (pc.password() != null) {
+      h.setPassword(pc.password());
+    }
+    h.setMinimumIdle(pc.poolSize());
+    h.setMaximumPoolSize(pc.maxSize());
+    h.setMaxLifetime(pc.recycle().toMillis());
+    h.setConnectionTimeout(pc.timeout().toMillis());
+    h.setValidationTimeout(Math.min(5000, Math.max(250, pc.timeout().toMillis())));
+    h.setReadOnly(pc.readOnly());
+    h.setAutoCommit(true);
+    // Start even when the database is down: health reports it and the breaker guards callers.
+    h.setInitializationFailTimeout(-1);
+    h.setRegisterMbeans(false);
+    if (schema != null) {
+      h.setSchema(schema);
+    }
+    if (pc.dialect() == Dialect.POSTGRESQL) {
+      h.addDataSourceProperty("ApplicationName", "mingus-" + pc.name().label());
+      h.addDataSourceProperty("reWriteBatchedInserts", "true");
+      h.addDataSourceProperty("tcpKeepAlive", "true");
+    }
+    h.setMetricRegistry(registry);
+    return h;
+  }
+
+  private static CircuitBreaker breaker(PoolName name, DatabaseConfig config) {
+    CircuitBreakerConfig c = CircuitBreakerConfig.custom()
+        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .slidingWindowSize(config.breakerFailures())
+        .minimumNumberOfCalls(config.breakerFailures())
+        .failureRateThreshold(100)
+        .waitDurationInOpenState(config.breakerRecovery())
+        .permittedNumberOfCallsInHalfOpenState(1)
+        .recordException(Pools::isConnectionFailure)
+        .build();
+    return CircuitBreaker.of("mingus-" + name.label(), c);
+  }
+
+  /** Only failures to reach the database count against a breaker; bad SQL or data do not. */
+  static boolean isConnectionFailure(Throwable t) {
+    ErrorKind kind = DatabaseErrors.classify(t).kind();
+    return kind == ErrorKind.CONNECTION || kind == ErrorKind.COMMIT_UNKNOWN;
+  }
+
+  Pool pool(PoolName name) {
+    return pools.get(name);
+  }
+
+  CircuitBreaker breaker(PoolName name) {
+    return pools.get(name).breaker();
+  }
+
+  /**
+   * A connection of {@code name} for transaction {@code txName}, whose thread already holds
+   * {@code held} connections of that pool.
+   *
+   * @throws PoolExhaustedException at once when waiting could only deadlock, or after the pool's
+   *     timeout when no connection came back
+   * @throws DatabaseException of kind CONNECTION when the database cannot be reached
+   */
+  Connection acquire(PoolName name, String txName, int held) {
+    Pool p = pools.get(name);
+    if (held > 0) {
+      refuseSelfDeadlock(p, txName, held);
+    }
+    long start = System.nanoTime();
+    try {
+      Connection c = p.lending().getConnection();
+      p.meters().checkout(System.nanoTime() - start);
+      return c;
+    } catch (SQLException e) {
+      if (DatabaseErrors.classify(e).kind() == ErrorKind.POOL_EXHAUSTED) {
+        p.meters().timeout();
+        throw new PoolExhaustedException(name, exhaustedMessage(p, txName), e);
+      }
+      p.meters().connectionError();
+      throw new DatabaseException("pool '" + name.label() + "' could not open a connection for transaction '"
+          + txName + "' to " + Redact.url(p.config().jdbcUrl()) + ": " + e.getMessage()
+          + ". Check that the database is up and reachable and that DATABASE_URL is right", e, ErrorKind.CONNECTION);
+    }
+  }
+
+  /** Counts a failure to reach the database that surfaced after the checkout. */
+  void connectionError(PoolName name) {
+    pools.get(name).meters().connectionError();
+  }
+
+  private static void refuseSelfDeadlock(Pool p, String txName, int held) {
+    HikariPoolMXBean mx = p.hikari().getHikariPoolMXBean();
+    int max = p.hikari().getMaximumPoolSize();
+    boolean noSpare = mx != null && mx.getIdleConnections() == 0 && mx.getTotalConnections() >= max;
+    if (held >= max || noSpare) {
+      String label = p.config().name().label();
+      throw new PoolExhaustedException(p.config().name(), "transaction '" + txName + "' asked pool '" + label
+          + "' for another connection while its own thread already holds " + held + " of the pool's " + max
+          + " and none is spare (" + (mx == null ? 0 : mx.getActiveConnections()) + " in use, 0 idle): waiting would"
+          + " deadlock, so it fails at once. Use Propagation.REQUIRED or NESTED instead of REQUIRES_NEW here, or raise "
+          + p.config().name().envPrefix() + "MAX_OVERFLOW", null);
+    }
+  }
+
+  private static String exhaustedMessage(Pool p, String txName) {
+    HikariPoolMXBean mx = p.hikari().getHikariPoolMXBean();
+    PoolConfig c = p.config();
+    String prefix = c.name().envPrefix();
+    return "pool '" + c.name().label() + "' lent no connection to transaction '" + txName + "' within "
+        + p.hikari().getConnectionTimeout() + " ms: " + mx.getActiveConnections() + " of "
+        + p.hikari().getMaximumPoolSize() + " connections in use, " + mx.getIdleConnections() + " idle, "
+        + mx.getThreadsAwaitingConnection() + " callers waiting (pool_size " + c.poolSize() + " + max_overflow "
+        + c.maxOverflow() + "). Raise " + prefix + "POOL_SIZE or " + prefix + "MAX_OVERFLOW, keep transactions"
+        + " shorter, or look for a leak with DB_LEAK_DETECTION_MS";
+  }
+
+  @Override
+  public PoolMetrics metrics(PoolName name) {
+    Pool p = pools.get(name);
+    HikariPoolMXBean mx = p.hikari().getHikariPoolMXBean();
+    int active = mx == null ? 0 : mx.getActiveConnections();
+    int idle = mx == null ? 0 : mx.getIdleConnections();
+    int total = mx == null ? 0 : mx.getTotalConnections();
+    int waiting = mx == null ? 0 : mx.getThreadsAwaitingConnection();
+    PoolMeters m = p.meters();
+    return new PoolMetrics(name, p.config().poolSize(), p.hikari().getMaximumPoolSize(), active, idle, waiting,
+        Math.max(0, total - p.config().poolSize()), total, m.connectionErrors(), m.timeouts(), m.checkouts(),
+        m.averageCheckout(), m.p99Checkout());
+  }
+
+  @Override
+  public Map<PoolName, PoolMetrics> metrics() {
+    Map<PoolName, PoolMetrics> all = new EnumMap<>(PoolName.class);
+    for (PoolName name : PoolName.values()) {
+      all.put(name, metrics(name));
+    }
+    return all;
+  }
+
+  @Override
+  public PerformanceMetrics performance() {
+    long checkouts = 0;
+    long errors = 0;
+    long timeouts = 0;
+    long nanos = 0;
+    for (Pool p : pools.values()) {
+      PoolMeters m = p.meters();
+      checkouts += m.checkouts();
+      timeouts += m.timeouts();
+      errors += m.connectionErrors() + m.timeouts();
+      nanos += m.checkoutNanos();
+    }
+    return new PerformanceMetrics(checkouts, errors, timeouts,
+        Duration.ofNanos(checkouts == 0 ? 0 : nanos / checkouts), checkouts == 0 ? 0 : (double) errors / checkouts);
+  }
+
+  /** Zeroes the counters behind {@link #performance()} and {@link #metrics(PoolName)}. */
+  void resetMeters() {
+    pools.values().forEach(p -> p.meters().reset());
+  }
+
+  @Override
+  public DataSource dataSource(PoolName name) {
+    return pools.get(name).hikari();
+  }
+
+  @Override
+  public String breakerState(PoolName name) {
+    return switch (pools.get(name).breaker().getState()) {
+      case CLOSED -> "closed";
+      case OPEN, FORCED_OPEN -> "open";
+      case HALF_OPEN -> "half_open";
+      case DISABLED, METRICS_ONLY -> "disabled";
+    };
+  }
+
+  @Override
+  public PoolConfig config(PoolName name) {
+    return pools.get(name).config();
+  }
+
+  @Override
+  public void resize(PoolName name, int maxSize) {
+    Pool p = pools.get(name);
+    if (maxSize < p.config().poolSize()) {
+      throw new IllegalArgumentException("pool '" + name.label() + "' cannot shrink to " + maxSize
+          + ": its pool_size is " + p.config().poolSize());
+    }
+    p.hikari().getHikariConfigMXBean().setMaximumPoolSize(maxSize);
+  }
+
+  @Override
+  public void close() {
+    RuntimeException failure = null;
+    for (Pool p : pools.values()) {
+      try {
+        p.hikari().close();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}
