@@ -1,0 +1,6 @@
+/**
+ * Durable background tasks stored in the database: {@link io.mingus.tasks.TaskQueue} enqueues in
+ * the caller's transaction, {@link io.mingus.tasks.Worker} runs them on virtual threads, each in one
+ * transaction with its completion record, {@link io.mingus.tasks.TaskAdmin} inspects and repairs.
+ */
+package io.mingus.tasks;
