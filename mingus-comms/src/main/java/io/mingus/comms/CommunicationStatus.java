@@ -1,0 +1,39 @@
+package io.mingus.comms;
+
+import java.util.Locale;
+
+/**
+ * Where a communication stands. {@link #QUEUED} until its send task runs; then {@link #SENT},
+ * {@link #FAILED} (the provider refused it for good) or {@link #SUPPRESSED} (a preference of the
+ * user forbade it). In JSON and in the database: the lower-case name.
+ */
+public enum CommunicationStatus {
+  /** Recorded; its send task has not finished yet. */
+  QUEUED,
+  /** Handed to the provider, which accepted it. */
+  SENT,
+  /** The provider refused it permanently; the reason is in {@code error}. */
+  FAILED,
+  /** Not sent because of the user's preferences; the reason is in {@code error}. */
+  SUPPRESSED;
+
+  /** The lower-case name used in JSON and in the database. */
+  public String label() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * The status of a label such as {@code "sent"} (case-insensitive).
+   *
+   * @throws IllegalArgumentException when the label names no status
+   */
+  public static CommunicationStatus of(String label) {
+    for (CommunicationStatus s : values()) {
+      if (s.label().equalsIgnoreCase(label)) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown status '" + label + "'; allowed: queued, sent, failed, suppressed");
+  }
+}
