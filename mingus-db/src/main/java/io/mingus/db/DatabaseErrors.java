@@ -7,6 +7,8 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientConnectionException;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -33,10 +35,16 @@ public final class DatabaseErrors {
       return DatabaseError.of(ErrorKind.UNKNOWN, null, null);
     }
     Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    Deque<Throwable> queue = new ArrayDeque<>();
+    queue.add(failure);
     DatabaseError byState = null;
     DatabaseError byType = null;
     boolean poolTimeout = false;
-    for (Throwable t = failure; t != null && seen.add(t); t = next(t)) {
+    while (!queue.isEmpty()) {
+      Throwable t = queue.removeFirst();
+      if (!seen.add(t)) {
+        continue;
+      }
       if (t instanceof DatabaseException de && de.kind() != null) {
         return DatabaseError.of(de.kind(), null, message(failure, t));
       }
@@ -48,6 +56,9 @@ public final class DatabaseErrors {
         if (isHikariTimeout(sql)) {
           poolTimeout = true;
         }
+        if (sql.getNextException() != null) {
+          queue.addLast(sql.getNextException());
+        }
       }
       if (byType == null) {
         ErrorKind kind = ofType(t);
@@ -55,12 +66,19 @@ public final class DatabaseErrors {
           byType = DatabaseError.of(kind, null, t.getMessage());
         }
       }
+      if (t.getCause() != null) {
+        queue.addFirst(t.getCause());
+      }
     }
     if (byState != null) {
       return byState;
     }
     if (poolTimeout) {
-      return DatabaseError.of(ErrorKind.POOL_EXHAUSTED, null, failure.getMessage());
+      // Hikari's timeout carries its last failure to connect: an I/O error there means the
+      // database is unreachable, not that the pool is busy.
+      return byType != null && byType.kind() == ErrorKind.CONNECTION
+          ? DatabaseError.of(ErrorKind.CONNECTION, null, failure.getMessage())
+          : DatabaseError.of(ErrorKind.POOL_EXHAUSTED, null, failure.getMessage());
     }
     return byType != null ? byType : DatabaseError.of(ErrorKind.UNKNOWN, null, failure.getMessage());
   }
@@ -83,6 +101,8 @@ public final class DatabaseErrors {
       // H2: database closed, connection broken, lock timeout, deadlock
       case "90098", "90067", "90121" -> ErrorKind.CONNECTION;
       case "HYT00", "50200" -> ErrorKind.TIMEOUT;
+      // a write in a read-only transaction is a bug of the caller, not of the timing
+      case "25006" -> ErrorKind.PROGRAMMING;
       default ->
           switch (sqlState.substring(0, 2)) {
             case "08" -> ErrorKind.CONNECTION;
@@ -112,13 +132,6 @@ public final class DatabaseErrors {
     return e instanceof SQLTransientConnectionException
         && m != null
         && m.contains("Connection is not available, request timed out");
-  }
-
-  private static Throwable next(Throwable t) {
-    if (t.getCause() != null) {
-      return t.getCause();
-    }
-    return t instanceof SQLException sql ? sql.getNextException() : null;
   }
 
   private static String message(Throwable outer, Throwable decided) {

@@ -93,14 +93,21 @@ final class EnvironmentConfig {
     }
     int colon = url.indexOf(':');
     String scheme = colon > 0 ? url.substring(0, colon) : "";
+    String shown = io.mingus.db.internal.Redact.url(url);
     if (!scheme.equals("postgresql") && !scheme.equals("postgres")) {
-      throw new ConfigurationException(variable + " has the scheme '" + (scheme.isEmpty() ? url.length() + " characters without ':'" : scheme)
-          + "', which is not allowed: use postgresql://user:pass@host:5432/db, postgres://..., jdbc:postgresql:... or jdbc:h2:...");
+      throw new ConfigurationException(variable + "=" + shown + " is not allowed: its scheme '" + scheme
+          + "' is not supported; use postgresql://user:pass@host:5432/db, postgres://..., jdbc:postgresql:... or"
+          + " jdbc:h2:...");
+    }
+    if (url.indexOf('@') != url.lastIndexOf('@')) {
+      throw new ConfigurationException(variable + "=" + shown + " is not allowed: its user or password has an"
+          + " unencoded @; write it as %40");
     }
     try {
       URI uri = new URI(url);
       if (uri.getHost() == null || uri.getPath() == null || uri.getPath().length() < 2) {
-        throw new ConfigurationException(variable + " must name a host and a database, as in postgresql://user:pass@host:5432/db");
+        throw new ConfigurationException(variable + "=" + shown + " is not allowed: it must name a host and a database,"
+            + " as in postgresql://user:pass@host:5432/db");
       }
       String user = null;
       String password = null;
@@ -112,9 +119,13 @@ final class EnvironmentConfig {
       String jdbc = "jdbc:postgresql://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
           + uri.getRawPath() + (uri.getRawQuery() != null ? "?" + uri.getRawQuery() : "");
       return new Target(jdbc, user, password);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigurationException(variable + "=" + shown + " is not allowed: its user or password has a bad"
+          + " percent-encoding; encode special characters as %XX (an @ as %40)");
     } catch (URISyntaxException e) {
-      throw new ConfigurationException(variable + " is not a valid URL (" + e.getReason()
-          + " at index " + e.getIndex() + "): use postgresql://user:pass@host:5432/db, percent-encoding special characters");
+      throw new ConfigurationException(variable + "=" + shown + " is not allowed: it is not a valid URL ("
+          + e.getReason() + " at index " + e.getIndex() + "); use postgresql://user:pass@host:5432/db,"
+          + " percent-encoding special characters of the user and password");
     }
   }
 
@@ -123,8 +134,8 @@ final class EnvironmentConfig {
     return new PoolConfig(name, t.jdbcUrl(), t.user(), t.password(),
         (int) whole(p + "POOL_SIZE", d[0], 1),
         (int) whole(p + "MAX_OVERFLOW", d[1], 0),
-        seconds(p + "POOL_RECYCLE", d[2], true),
-        seconds(p + "POOL_TIMEOUT", d[3], false),
+        recycle(p + "POOL_RECYCLE", d[2]),
+        timeout(p + "POOL_TIMEOUT", d[3]),
         readOnly);
   }
 
@@ -178,6 +189,23 @@ final class EnvironmentConfig {
     throw bad(nameOf(variable), value, zeroAllowed ? "a number of seconds of 0 or more" : "a number of seconds above 0");
   }
 
+  private Duration recycle(String variable, long fallback) {
+    Duration d = seconds(variable, fallback, true);
+    if (!d.isZero() && d.compareTo(PoolConfig.MIN_RECYCLE) < 0) {
+      throw bad(nameOf(variable), get(variable),
+          "0 (never recycle) or at least 30 seconds (HikariCP's minimum maxLifetime)");
+    }
+    return d;
+  }
+
+  private Duration timeout(String variable, long fallback) {
+    Duration d = seconds(variable, fallback, false);
+    if (d.compareTo(PoolConfig.MIN_TIMEOUT) < 0) {
+      throw bad(nameOf(variable), get(variable), "at least 0.25 seconds (HikariCP's minimum connectionTimeout)");
+    }
+    return d;
+  }
+
   private boolean bool(String variable, boolean fallback) {
     String value = get(variable);
     if (value == null) {
@@ -195,7 +223,8 @@ final class EnvironmentConfig {
     return new ConfigurationException(variable + "=" + shown + " is not allowed: use " + allowed);
   }
 
+  /** Percent-decoding of URL user info; unlike form decoding, a '+' stays a '+'. */
   private static String decode(String s) {
-    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 }
