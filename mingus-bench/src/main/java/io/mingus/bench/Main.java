@@ -1,0 +1,67 @@
+package io.mingus.bench;
+
+import java.util.Arrays;
+import java.util.List;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * The benchmark jar's entry point: {@code java -jar mingus-bench.jar COMMAND [--option value]...}.
+ * Commands: {@code db} (log communication, Mingus vs plain JDBC), {@code scope} (JMH: an empty
+ * transaction scope against a stub driver), {@code tasks} (the task queue vs db-scheduler). See
+ * docs/BENCHMARKS.md for the options and the results.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] argv) throws Exception {
+    if (argv.length == 0) {
+      usage();
+      System.exit(2);
+    }
+    List<String> rest = Arrays.asList(argv).subList(1, argv.length);
+    try {
+      switch (argv[0]) {
+        case "db" -> DbBench.run(DbBench.Settings.from(new Args(rest)), System.out);
+        case "scope" -> scope(new Args(rest));
+        case "tasks" -> TasksBench.run(TasksBench.Settings.from(new Args(rest)), System.out);
+        case "-h", "--help", "help" -> usage();
+        default -> {
+          System.err.println("unknown command '" + argv[0] + "': use db, scope or tasks");
+          System.exit(2);
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  private static void scope(Args a) throws Exception {
+    var options = new OptionsBuilder()
+        .include(ScopeBench.class.getName())
+        .forks(a.integer("forks", 1))
+        .warmupIterations(a.integer("warmup-iterations", 5))
+        .warmupTime(TimeValue.milliseconds(a.integer("warmup-ms", 1000)))
+        .measurementIterations(a.integer("iterations", 5))
+        .measurementTime(TimeValue.milliseconds(a.integer("iteration-ms", 1000)))
+        .threads(a.integer("threads", 1))
+        .jvmArgsAppend("-Xmx512m")
+        .build();
+    new Runner(options).run();
+  }
+
+  private static void usage() {
+    System.out.println("""
+        usage: java -jar mingus-bench.jar COMMAND [--option value]...
+          db     log communication through Database.inTransaction vs plain JDBC on the same Hikari pool
+                 --threads 1,8 --warmup 5 --seconds 5 --rounds 4 --users 1000 [--ops N] [--url jdbc:...]
+                 [--user postgres] [--schema mingus_bench] [--variants mingus,jdbc,mingus-conn,mingus-noproxy,jdbc-noproxy]
+          scope  JMH: an empty transaction scope vs getConnection/commit/close, on a stub JDBC driver
+                 --forks 1 --warmup-iterations 5 --warmup-ms 1000 --iterations 5 --iteration-ms 1000 --threads 1
+          tasks  the task queue (no-op and log-communication tasks, enqueue rate, pickup latency) vs db-scheduler
+        The database is BENCH_DATABASE_URL (default jdbc:postgresql://127.0.0.1:5432/test), user BENCH_DATABASE_USER
+        (postgres), password BENCH_DATABASE_PASSWORD; each command works in a schema of its own.""");
+  }
+}
