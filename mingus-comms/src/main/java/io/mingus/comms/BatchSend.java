@@ -1,0 +1,155 @@
+package io.mingus.comms;
+
+import io.mingus.comms.internal.CommunicationStore;
+import io.mingus.comms.internal.NewCommunication;
+import io.mingus.comms.internal.Validator;
+import io.mingus.db.Database;
+import io.mingus.db.DatabaseErrors;
+import io.mingus.db.ErrorKind;
+import io.mingus.db.Session;
+import io.mingus.db.TransactionOptions;
+import io.mingus.tasks.Task;
+import io.mingus.tasks.TaskOptions;
+import io.mingus.tasks.TaskQueue;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * One {@link CommunicationService#sendBatch} call: validate everything, then one transaction that
+ * inserts the new rows with a JDBC batch, enqueues their tasks with a batch per channel, and records
+ * the task ids with a JDBC batch. A concurrent request that takes one of the batch's idempotency
+ * keys first makes the insert fail on the unique index; the whole transaction then runs again and
+ * finds that key taken. Not thread-safe; one per call.
+ */
+final class BatchSend {
+  private static final int ATTEMPTS = 3;
+
+  private final Database db;
+  private final TaskQueue queue;
+  private final CommunicationStore store;
+  private final Function<Channel, Task<SendPayload>> tasks;
+  private final Function<SendRequest, NewCommunication> newRow;
+
+  BatchSend(Database db, TaskQueue queue, CommunicationStore store, Function<Channel, Task<SendPayload>> tasks,
+      Function<SendRequest, NewCommunication> newRow) {
+    this.db = db;
+    this.queue = queue;
+    this.store = store;
+    this.tasks = tasks;
+    this.newRow = newRow;
+  }
+
+  List<Communication> send(List<SendRequest> requests) {
+    if (requests == null || requests.isEmpty() || requests.size() > CommunicationService.MAX_BATCH) {
+      throw new ValidationException("batch", List.of(new FieldError("requests", "must hold 1 to "
+          + CommunicationService.MAX_BATCH + " requests, held " + (requests == null ? 0 : requests.size()))));
+    }
+    List<FieldError> errors = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      errors.addAll(Validator.send(requests.get(i), "requests[" + i + "]."));
+    }
+    CommunicationService.throwIfAny("batch", errors);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return db.fromTransaction(TransactionOptions.named("comms.send-batch"), s -> once(s, requests));
+      } catch (RuntimeException e) {
+        if (attempt >= ATTEMPTS || DatabaseErrors.classify(e).kind() != ErrorKind.INTEGRITY) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private List<Communication> once(Session s, List<SendRequest> requests) {
+    List<FieldError> errors = new ArrayList<>();
+    record Recipient(long userId, Channel channel) {}
+    Map<Recipient, List<FieldError>> checked = new HashMap<>();
+    for (int i = 0; i < requests.size(); i++) {
+      SendRequest r = requests.get(i);
+      String prefix = "requests[" + i + "].";
+      List<FieldError> found = checked.computeIfAbsent(new Recipient(r.userId(), r.channel()),
+          k -> CommunicationService.recipientErrors(s, r, ""));
+      found.forEach(f -> errors.add(new FieldError(prefix + f.field(), f.message())));
+    }
+    CommunicationService.throwIfAny("batch", errors);
+
+    List<String> keys = requests.stream().map(SendRequest::idempotencyKey).filter(k -> k != null).distinct().toList();
+    Map<String, Communication> byKey = new HashMap<>();
+    store.findByKeys(s, keys).forEach(c -> byKey.put(c.idempotencyKey(), c));
+    Map<String, Integer> firstInBatch = new HashMap<>();
+    List<NewCommunication> rows = new ArrayList<>();
+    List<Integer> rowOf = new ArrayList<>();
+    int[] index = new int[requests.size()];
+    for (int i = 0; i < requests.size(); i++) {
+      SendRequest r = requests.get(i);
+      String key = r.idempotencyKey();
+      if (key != null && byKey.containsKey(key)) {
+        index[i] = -1;
+      } else if (key != null && firstInBatch.containsKey(key)) {
+        index[i] = index[firstInBatch.get(key)];
+      } else {
+        if (key != null) {
+          firstInBatch.put(key, i);
+        }
+        index[i] = rows.size();
+        rowOf.add(i);
+        rows.add(newRow.apply(r));
+      }
+    }
+    List<Long> ids = store.insertAll(s, rows);
+    long[] taskIds = enqueue(s, rows, ids);
+    recordTasks(s, ids, taskIds);
+    List<Communication> out = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      int row = index[i];
+      out.add(row < 0 ? byKey.get(requests.get(i).idempotencyKey()) : queued(rows.get(row), ids.get(row), taskIds[row]));
+    }
+    return out;
+  }
+
+  private long[] enqueue(Session s, List<NewCommunication> rows, List<Long> ids) {
+    Map<Channel, List<Integer>> byChannel = new EnumMap<>(Channel.class);
+    for (int i = 0; i < rows.size(); i++) {
+      byChannel.computeIfAbsent(rows.get(i).channel(), c -> new ArrayList<>()).add(i);
+    }
+    long[] taskIds = new long[rows.size()];
+    byChannel.forEach((channel, positions) -> {
+      List<SendPayload> payloads = positions.stream().map(p -> new SendPayload(ids.get(p))).toList();
+      List<Long> enqueued = queue.enqueueAll(s, tasks.apply(channel), payloads,
+          TaskOptions.defaults().withQueue(CommunicationService.QUEUE));
+      for (int j = 0; j < positions.size(); j++) {
+        taskIds[positions.get(j)] = enqueued.get(j);
+      }
+    });
+    return taskIds;
+  }
+
+  private static void recordTasks(Session s, List<Long> ids, long[] taskIds) {
+    if (ids.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = s.connection().prepareStatement(
+        "UPDATE communication_metrics SET task_id = ? WHERE id = ?")) {
+      for (int i = 0; i < ids.size(); i++) {
+        ps.setLong(1, taskIds[i]);
+        ps.setLong(2, ids.get(i));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    } catch (SQLException e) {
+      throw new CommsException("could not record the task ids of a batch of " + ids.size() + " communications: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static Communication queued(NewCommunication c, long id, long taskId) {
+    return new Communication(id, c.userId(), c.channel(), c.messageType(), c.status(), null, null, null,
+        c.idempotencyKey(), c.createdAt(), null, c.subject(), c.message(), taskId);
+  }
+}

@@ -1,0 +1,147 @@
+package io.mingus.comms.internal;
+
+import static io.mingus.comms.internal.Rows.ts;
+
+import io.mingus.comms.Channel;
+import io.mingus.comms.CommunicationStatus;
+import io.mingus.comms.OutgoingEmail;
+import io.mingus.comms.OutgoingSms;
+import io.mingus.comms.ProviderException;
+import io.mingus.comms.Providers;
+import io.mingus.comms.SendResult;
+import io.mingus.db.Session;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a send task does, on the task's own session (one transaction):
+ *
+ * <ol>
+ *   <li>lock the communication row ({@code FOR UPDATE}); a row no longer queued is left alone, so a
+ *       task that runs twice changes nothing the second time;
+ *   <li>lock the user's preferences row: concurrent sends to one user queue here, which makes the
+ *       daily-limit count exact;
+ *   <li>apply {@link PreferenceRules} (opted out, quiet hours in the user's zone, daily limit counted
+ *       from local midnight): a rule that forbids it ends the communication {@code suppressed} with
+ *       the reason;
+ *   <li>call the provider with the communication id as idempotency key, then record {@code sent},
+ *       the provider's id, sent_at, the engagement counters (atomic SQL) and last_*_sent.
+ * </ol>
+ *
+ * <p>The provider is called inside the transaction, so its effect is at least once: if the commit
+ * fails after the provider accepted the message, the task runs again and calls the provider again
+ * with the same idempotency key, which a provider that dedupes (Twilio-style APIs, the outbox)
+ * recognises. A retryable {@link ProviderException} (timeout, 5xx) is rethrown so that the worker
+ * retries the task with backoff; on the last attempt, and for a permanent one (4xx), the
+ * communication ends {@code failed} with the provider's reason and the task succeeds.
+ *
+ * <p>Thread-safe: holds only the providers and the clock.
+ */
+public final class Delivery {
+  private static final Logger LOG = LoggerFactory.getLogger(Delivery.class);
+  private static final int MAX_ERROR = 1000;
+
+  private final Providers providers;
+  private final InstantSource clock;
+
+  public Delivery(Providers providers, InstantSource clock) {
+    this.providers = providers;
+    this.clock = clock;
+  }
+
+  private record Pending(long id, long userId, Channel channel, CommunicationStatus status, String subject,
+      String message) {}
+
+  private record Recipient(String email, String phone, ZoneId zone) {}
+
+  /**
+   * Delivers communication {@code id}, or records why not.
+   *
+   * @param lastAttempt whether a retryable failure must end the communication instead of a retry
+   * @return the status the communication has after this run, or {@code null} when it does not exist
+   * @throws ProviderException a retryable provider failure when not the last attempt
+   */
+  public CommunicationStatus deliver(Session s, long id, boolean lastAttempt) {
+    Optional<Pending> locked = s.queryOne("SELECT id, user_id, channel, status, subject, message"
+        + " FROM communication_metrics WHERE id = ? FOR UPDATE", rs -> new Pending(rs.getLong("id"),
+            rs.getLong("user_id"), Channel.of(rs.getString("channel")),
+            CommunicationStatus.of(rs.getString("status")), rs.getString("subject"), rs.getString("message")), id);
+    if (locked.isEmpty()) {
+      LOG.warn("communication {} does not exist: nothing to send", id);
+      return null;
+    }
+    if (locked.get().status() != CommunicationStatus.QUEUED) {
+      LOG.info("communication {} is {} already: nothing to send", id, locked.get().status().label());
+      return locked.get().status();
+    }
+    Pending p = locked.get();
+    PreferenceRules rules = s.queryOne("SELECT sms_enabled, email_enabled, quiet_hours_start, quiet_hours_end,"
+        + " daily_limit FROM communication_preferences WHERE user_id = ? FOR UPDATE",
+        rs -> new PreferenceRules(rs.getBoolean(1), rs.getBoolean(2), rs.getObject(3, LocalTime.class),
+            rs.getObject(4, LocalTime.class), rs.getInt(5)), p.userId()).orElseGet(PreferenceRules::defaults);
+    Recipient to = s.queryOne("SELECT email, phone, timezone FROM users WHERE id = ?",
+        rs -> new Recipient(rs.getString(1), rs.getString(2), ZoneId.of(rs.getString(3))), p.userId()).orElseThrow();
+    Instant now = clock.instant();
+    Optional<String> reason = rules.forbids(p.channel(), now, to.zone());
+    if (reason.isEmpty()) {
+      long sentToday = s.queryOne("SELECT COUNT(*) FROM communication_metrics WHERE user_id = ? AND status = 'sent'"
+          + " AND sent_at >= ?", rs -> rs.getLong(1), p.userId(), ts(PreferenceRules.startOfDay(now, to.zone())))
+          .orElse(0L);
+      reason = rules.limitReached(sentToday);
+    }
+    if (reason.isPresent()) {
+      end(s, p, CommunicationStatus.SUPPRESSED, null, reason.get());
+      return CommunicationStatus.SUPPRESSED;
+    }
+    return callProvider(s, p, to, lastAttempt);
+  }
+
+  private CommunicationStatus callProvider(Session s, Pending p, Recipient to, boolean lastAttempt) {
+    String key = Long.toString(p.id());
+    String provider = p.channel() == Channel.SMS ? providers.sms().name() : providers.email().name();
+    SendResult result;
+    try {
+      result = switch (p.channel()) {
+        case SMS -> {
+          if (to.phone() == null) {
+            throw new ProviderException("user " + p.userId() + " has no phone number", false);
+          }
+          yield providers.sms().send(new OutgoingSms(p.id(), key, to.phone(), p.message()));
+        }
+        case EMAIL -> providers.email().send(new OutgoingEmail(p.id(), key, to.email(), p.subject(), p.message()));
+      };
+    } catch (ProviderException e) {
+      if (e.retryable() && !lastAttempt) {
+        LOG.warn("provider {} could not send communication {} (will retry): {}", provider, p.id(), e.getMessage());
+        throw e;
+      }
+      String error = (e.retryable() ? "provider unavailable, attempts exhausted: " : "provider refused: ")
+          + e.getMessage();
+      LOG.warn("communication {} failed at provider {}: {}", p.id(), provider, e.getMessage());
+      end(s, p, CommunicationStatus.FAILED, provider, error);
+      return CommunicationStatus.FAILED;
+    }
+    Instant sentAt = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    s.update("UPDATE communication_metrics SET status = 'sent', provider = ?, provider_message_id = ?, sent_at = ?,"
+        + " error = NULL WHERE id = ?", provider, result.providerMessageId(), ts(sentAt), p.id());
+    EngagementStore.record(s, p.userId(), p.channel(), 1, sentAt);
+    s.update("UPDATE communication_preferences SET " + (p.channel() == Channel.SMS ? "last_sms_sent" : "last_email_sent")
+        + " = ? WHERE user_id = ?", ts(sentAt), p.userId());
+    LOG.info("communication {} sent by {} as {}", p.id(), provider, result.providerMessageId());
+    return CommunicationStatus.SENT;
+  }
+
+  private static void end(Session s, Pending p, CommunicationStatus status, String provider, String error) {
+    String clipped = error.length() > MAX_ERROR ? error.substring(0, MAX_ERROR) : error;
+    s.update("UPDATE communication_metrics SET status = ?, provider = ?, error = ? WHERE id = ?", status.label(),
+        provider, clipped, p.id());
+    if (status == CommunicationStatus.SUPPRESSED) {
+      LOG.info("communication {} suppressed: {}", p.id(), clipped);
+    }
+  }
+}
