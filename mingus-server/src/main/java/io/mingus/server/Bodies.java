@@ -1,0 +1,133 @@
+package io.mingus.server;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.LocalTime;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Reads a request body as one JSON document of a given type, within a size limit. Every way a body
+ * can be wrong is a 400 naming the field (by its JSON path) and the rule, never echoing the value;
+ * a body over the limit is a 413. Thread-safe.
+ */
+final class Bodies {
+  private final ObjectMapper mapper;
+  private final long maxBytes;
+
+  Bodies(ObjectMapper mapper, long maxBytes) {
+    this.mapper = mapper;
+    this.maxBytes = maxBytes;
+  }
+
+  <T> T read(Context ctx, Class<T> type) {
+    byte[] body = bytes(ctx);
+    if (body.length == 0) {
+      throw HttpProblem.invalid("body", "is required: send a JSON object");
+    }
+    try {
+      T value = mapper.readValue(body, type);
+      if (value == null) {
+        throw HttpProblem.invalid("body", "must be a JSON object, not null");
+      }
+      return value;
+    } catch (UnrecognizedPropertyException e) {
+      String field = path(e);
+      throw HttpProblem.invalid("unknown field " + field,
+          List.of(new Problem.FieldProblem(field, "is not a known field; allowed: "
+              + String.join(", ", e.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList()))));
+    } catch (MismatchedInputException e) {
+      String field = path(e);
+      throw HttpProblem.invalid(field, expected(e.getTargetType(), field));
+    } catch (JsonMappingException e) {
+      String field = path(e);
+      throw HttpProblem.invalid(field, "has a value that is not allowed");
+    } catch (InputCoercionException e) {
+      throw HttpProblem.invalid("body", "holds a number out of range (at line " + e.getLocation().getLineNr()
+          + ", column " + e.getLocation().getColumnNr() + ")");
+    } catch (JsonParseException e) {
+      throw HttpProblem.invalid("body", "is not well-formed JSON (at line " + e.getLocation().getLineNr()
+          + ", column " + e.getLocation().getColumnNr() + ")");
+    } catch (JsonProcessingException e) {
+      throw HttpProblem.invalid("body", "is not well-formed JSON");
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not read the request body", e);
+    }
+  }
+
+  private byte[] bytes(Context ctx) {
+    long declared = ctx.req().getContentLengthLong();
+    if (declared > maxBytes) {
+      throw HttpProblem.tooLarge(maxBytes);
+    }
+    try (InputStream in = ctx.req().getInputStream()) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
+      byte[] buffer = new byte[16 * 1024];
+      long total = 0;
+      for (int n; (n = in.read(buffer)) != -1; ) {
+        total += n;
+        if (total > maxBytes) {
+          throw HttpProblem.tooLarge(maxBytes);
+        }
+        out.write(buffer, 0, n);
+      }
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not read the request body", e);
+    }
+  }
+
+  /** The JSON path of the failure: {@code communications[3].user_id}, or {@code body} at the top. */
+  private static String path(JsonMappingException e) {
+    StringBuilder out = new StringBuilder();
+    for (JsonMappingException.Reference ref : e.getPath()) {
+      if (ref.getFieldName() != null) {
+        if (!out.isEmpty()) {
+          out.append('.');
+        }
+        out.append(ref.getFieldName());
+      } else if (ref.getIndex() >= 0) {
+        out.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    if (e instanceof UnrecognizedPropertyException u && e.getPath().isEmpty()) {
+      return u.getPropertyName();
+    }
+    return out.isEmpty() ? "body" : out.toString();
+  }
+
+  private static String expected(Class<?> type, String field) {
+    if (type == null) {
+      return "has the wrong type";
+    }
+    if (type == Long.class || type == long.class || type == Integer.class || type == int.class) {
+      return "must be a whole number in range";
+    }
+    if (type == String.class) {
+      return "must be a string";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "must be true or false";
+    }
+    if (type == LocalTime.class) {
+      return "must be a time of day such as \"22:00\"";
+    }
+    if (Collection.class.isAssignableFrom(type)) {
+      return "must be an array";
+    }
+    if (type.isRecord()) {
+      return field.equals("body") ? "must be a JSON object" : "must be an object";
+    }
+    return "has the wrong type";
+  }
+}

@@ -1,0 +1,154 @@
+package io.mingus.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.json.JavalinJackson;
+import io.javalin.router.Endpoint;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mingus.comms.CommunicationService;
+import io.mingus.db.Database;
+import io.mingus.tasks.TaskQueue;
+import java.time.InstantSource;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Mingus HTTP server: the {@code /api} endpoints, the guide's database health, metrics and
+ * dashboard endpoints, Prometheus metrics, the health probes and the task admin endpoints, on
+ * Javalin with virtual threads.
+ *
+ * <pre>{@code
+ * try (MingusApp app = MingusApp.create(db, queue, service, ServerSettings.fromEnvironment()).start()) {
+ *   System.out.println("listening on " + app.port());
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>The app does not own its database, queue or service: the caller closes them after the app.
+ * Prometheus's {@code /metrics} shows the database's meter registry when that is a {@link
+ * PrometheusMeterRegistry} (build the {@link Database} with one), otherwise only the HTTP meters.
+ * Thread-safe; {@link #close()} is idempotent.
+ */
+public final class MingusApp implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MingusApp.class);
+
+  private final ServerSettings settings;
+  private final Javalin javalin;
+  private volatile boolean started;
+  private volatile boolean closed;
+
+  private MingusApp(Database db, TaskQueue queue, CommunicationService service, ServerSettings settings,
+      InstantSource clock) {
+    this.settings = settings;
+    PrometheusMeterRegistry prometheus = db.meterRegistry() instanceof PrometheusMeterRegistry p
+        ? p : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ObjectMapper mapper = Json.mapper();
+    Bodies bodies = new Bodies(mapper, settings.maxBodyBytes());
+    Access access = new Access(settings);
+    ProblemMapper problems = new ProblemMapper(settings.retryAfter());
+    HealthRoutes health = new HealthRoutes(db, new DatabaseDocuments(db, clock), prometheus);
+    ApiRoutes api = new ApiRoutes(service, bodies);
+    TaskRoutes tasks = new TaskRoutes(queue.admin());
+    this.javalin = Javalin.create(config -> {
+      configure(config, mapper, settings);
+      config.routes.before(RequestIds::assign);
+      config.routes.before("/api/*", access::requireApiKey);
+      config.routes.before("/admin/*", access::requireAdmin);
+      config.routes.before("/metrics", access::requireAdmin);
+      config.routes.before("/metrics/*", access::requireAdmin);
+      config.routes.before("/dashboard/*", access::requireAdmin);
+      health.register(config.routes);
+      api.register(config.routes);
+      tasks.register(config.routes);
+      config.routes.exception(Exception.class, problems);
+      config.routes.error(404, ctx -> notFound(ctx, problems));
+      config.routes.error(405, ctx -> notFound(ctx, problems));
+      config.requestLogger.http((ctx, ms) -> record(prometheus, ctx, ms));
+    });
+  }
+
+  /** An app on these collaborators with the system clock; call {@link #start()}. */
+  public static MingusApp create(Database db, TaskQueue queue, CommunicationService service,
+      ServerSettings settings) {
+    return create(db, queue, service, settings, InstantSource.system());
+  }
+
+  /** An app whose documents are stamped by {@code clock}; call {@link #start()}. */
+  public static MingusApp create(Database db, TaskQueue queue, CommunicationService service,
+      ServerSettings settings, InstantSource clock) {
+    return new MingusApp(Objects.requireNonNull(db, "db"), Objects.requireNonNull(queue, "queue"),
+        Objects.requireNonNull(service, "service"), Objects.requireNonNull(settings, "settings"),
+        Objects.requireNonNull(clock, "clock"));
+  }
+
+  private static void configure(JavalinConfig config, ObjectMapper mapper, ServerSettings settings) {
+    config.concurrency.useVirtualThreads = true;
+    config.jsonMapper(new JavalinJackson(mapper, true));
+    config.http.maxRequestSize = settings.maxBodyBytes();
+    config.startup.showJavalinBanner = false;
+    config.startup.showOldJavalinVersionWarning = false;
+  }
+
+  /** Listens on the settings' host and port (0 picks a free port; see {@link #port()}). */
+  public MingusApp start() {
+    if (closed) {
+      throw new IllegalStateException("this MingusApp is closed");
+    }
+    javalin.start(settings.host(), settings.port());
+    started = true;
+    LOG.info("HTTP server listening on {}:{} ({})", settings.host(), javalin.port(), settings);
+    return this;
+  }
+
+  /** The port the server listens on. */
+  public int port() {
+    if (!started) {
+      throw new IllegalStateException("the app is not started");
+    }
+    return javalin.port();
+  }
+
+  /** Stops accepting requests and stops the HTTP server; idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (started) {
+      javalin.stop();
+      LOG.info("HTTP server stopped");
+    }
+  }
+
+  /** Unknown paths and methods answer with a problem document too. */
+  private static void notFound(Context ctx, ProblemMapper problems) {
+    String type = ctx.res().getContentType();
+    if (type != null && type.startsWith(Problem.CONTENT_TYPE)) {
+      return;
+    }
+    int status = ctx.statusCode();
+    ProblemMapper.write(ctx, new Problem("about:blank", status == 405 ? "Method not allowed" : "Not found",
+        status, "no endpoint " + ctx.method() + " " + ctx.path(), ctx.path(), java.util.List.of(),
+        RequestIds.of(ctx)));
+  }
+
+  private static void record(MeterRegistry registry, Context ctx, Float millis) {
+    Endpoint endpoint = ctx.endpoints().lastHttpEndpoint();
+    String uri = endpoint == null ? "UNKNOWN" : endpoint.path;
+    Timer.builder("http.server.requests")
+        .description("HTTP requests by method, route and status")
+        .tag("method", ctx.method().name())
+        .tag("uri", uri)
+        .tag("status", Integer.toString(ctx.statusCode()))
+        .register(registry)
+        .record((long) (millis * 1_000_000L), TimeUnit.NANOSECONDS);
+  }
+}

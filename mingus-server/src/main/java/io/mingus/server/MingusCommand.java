@@ -1,0 +1,48 @@
+package io.mingus.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code mingus}: the top command; holds the environment its subcommands read. */
+@Command(name = "mingus", mixinStandardHelpOptions = true, version = "mingus 0.1.0",
+    description = "The MINGUS communication service: HTTP API, task workers and administration.",
+    subcommands = {ServeCommand.class, WorkerCommand.class, MigrateCommand.class, TasksCommand.class,
+        HealthCommand.class, SendCommand.class})
+final class MingusCommand implements Runnable {
+  private static final ObjectMapper PRETTY = Json.mapper();
+
+  private final Map<String, String> env;
+
+  @Spec
+  CommandSpec spec;
+
+  MingusCommand(Map<String, String> env) {
+    this.env = Map.copyOf(env);
+  }
+
+  Map<String, String> env() {
+    return env;
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "a command is required: serve, worker, migrate, tasks, health or send");
+  }
+
+  /** Prints {@code value} as indented JSON. */
+  static void printJson(PrintWriter out, Object value) {
+    try {
+      out.println(PRETTY.writerWithDefaultPrettyPrinter().writeValueAsString(value));
+      out.flush();
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("could not write " + value.getClass().getSimpleName() + " as JSON", e);
+    }
+  }
+}

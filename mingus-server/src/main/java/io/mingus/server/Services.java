@@ -1,0 +1,90 @@
+package io.mingus.server;
+
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mingus.comms.CommunicationService;
+import io.mingus.comms.Providers;
+import io.mingus.db.Database;
+import io.mingus.db.DatabaseConfig;
+import io.mingus.tasks.TaskQueue;
+import java.util.Map;
+
+/**
+ * What a {@code mingus} command runs on, built from the environment: the database (with a
+ * Prometheus registry and the domain's entities), migrated, the task queue and the communication
+ * service. {@link #close()} closes the database last; idempotent.
+ */
+final class Services implements AutoCloseable {
+  private final Database db;
+  private final TaskQueue queue;
+  private final CommunicationService service;
+  private final JvmGcMetrics gc;
+
+  private Services(Database db, TaskQueue queue, CommunicationService service, JvmGcMetrics gc) {
+    this.db = db;
+    this.queue = queue;
+    this.service = service;
+    this.gc = gc;
+  }
+
+  /** The database alone, not migrated: for {@code mingus health}. */
+  static Database database(Map<String, String> env) {
+    return Database.builder(DatabaseConfig.fromEnvironment(env))
+        .entities(CommunicationService.entities())
+        .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+        .build();
+  }
+
+  /** Everything, with both modules' migrations applied (Flyway serializes concurrent starts). */
+  static Services open(Map<String, String> env) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    JvmGcMetrics gc = new JvmGcMetrics();
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    Database db = Database.builder(DatabaseConfig.fromEnvironment(env))
+        .entities(CommunicationService.entities())
+        .meterRegistry(registry)
+        .build();
+    try {
+      TaskQueue queue = TaskQueue.create(db);
+      CommunicationService.migrate(db);
+      CommunicationService service = CommunicationService.create(db, queue, Providers.fromEnvironment(env));
+      return new Services(db, queue, service, gc);
+    } catch (RuntimeException e) {
+      db.close();
+      gc.close();
+      throw e;
+    }
+  }
+
+  Database db() {
+    return db;
+  }
+
+  TaskQueue queue() {
+    return queue;
+  }
+
+  CommunicationService service() {
+    return service;
+  }
+
+  @Override
+  public void close() {
+    try {
+      gc.close();
+    } finally {
+      db.close();
+    }
+  }
+}
