@@ -1,6 +1,8 @@
 package io.mingus.db.internal;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.mingus.db.DatabaseErrors;
+import io.mingus.db.ErrorKind;
 import io.mingus.db.HealthReport;
 import io.mingus.db.HealthStatus;
 import io.mingus.db.PoolHealth;
@@ -85,6 +87,17 @@ public final class HealthChecker {
       error = "interrupted";
     }
     long elapsed = System.nanoTime() - start;
+    PoolMetrics busy = pools.metrics(name);
+    boolean exhausted = failure != null && (busy.checkedOut() >= busy.maxSize()
+        || DatabaseErrors.classify(failure).kind() == ErrorKind.POOL_EXHAUSTED);
+    if (exhausted) {
+      // Every connection is lent out: the database answers, the pool is just full. That is not
+      // an outage, so it neither counts against the breaker nor makes the pool unhealthy.
+      breaker.releasePermission();
+      return new PoolHealth(name, HealthStatus.DEGRADED, Duration.ofNanos(elapsed), busy.utilization(),
+          pools.breakerState(name), busy, "no connection was free within " + timeout.toMillis() + " ms: "
+              + busy.checkedOut() + " of " + busy.maxSize() + " in use, " + busy.pending() + " waiting");
+    }
     if (failure == null) {
       breaker.onSuccess(elapsed, TimeUnit.NANOSECONDS);
     } else {
