@@ -1,39 +1,213 @@
 package io.mingus.tasks;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.micrometer.core.instrument.Counter;
 import io.mingus.db.Database;
+import io.mingus.db.Propagation;
 import io.mingus.db.Session;
+import io.mingus.db.TransactionOptions;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
-/** Enqueueing. Thread-safe; one per process. */
+/**
+ * Enqueues tasks into the task table of a {@link Database}: the task exists if and only if the
+ * transaction that enqueued it commits, so a task never runs before the data it needs is there,
+ * and is never lost between a commit and a publish. Thread-safe; build one per process and share
+ * it with the {@link Worker}s of the process.
+ *
+ * <pre>{@code
+ * TaskQueue tasks = TaskQueue.create(db);
+ * db.inTransaction(session -> {
+ *   long userId = insertUser(session, email);
+ *   tasks.enqueue(session, sendWelcome, new Welcome(userId), TaskOptions.defaults().withUniqueKey("welcome:" + userId));
+ * });
+ * }</pre>
+ *
+ * <p>On PostgreSQL each enqueue also notifies the workers listening on this schema's channel; the
+ * notification is delivered when (and only if) the transaction commits. Workers of this process
+ * are woken after the commit without any round trip.
+ */
 public final class TaskQueue {
   private final Database db;
+  private final InstantSource clock;
+  private final ObjectMapper json;
+  private final TaskStore store;
+  private final TaskAdmin admin;
+  private final List<Consumer<String>> wakers = new CopyOnWriteArrayList<>();
 
-  private TaskQueue(Database db) {
-    this.db = db;
+  private TaskQueue(Database db, InstantSource clock, ObjectMapper json) {
+    this.db = Objects.requireNonNull(db, "db");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.json = Objects.requireNonNull(json, "json");
+    this.store = new TaskStore(db.dialect(), db.config().schema());
+    this.admin = new TaskAdmin(db, store, clock);
   }
 
-  /** A queue on {@code db}; applies the module's migrations. */
+  /**
+   * A queue on {@code db} with the system clock and a Jackson mapper that knows {@code java.time};
+   * applies the module's migrations (history table {@code mingus_tasks_history}).
+   */
   public static TaskQueue create(Database db) {
-    return new TaskQueue(db);
+    return create(db, InstantSource.system());
   }
 
-  /** Enqueues in the caller's transaction; returns the task id (or the existing task's id for a taken unique key). */
+  /** A queue whose timestamps ({@code created_at}, {@code run_at}) come from {@code clock}. */
+  public static TaskQueue create(Database db, InstantSource clock) {
+    return create(db, clock, defaultMapper());
+  }
+
+  /** A queue with this clock and this Jackson mapper for payloads. */
+  public static TaskQueue create(Database db, InstantSource clock, ObjectMapper json) {
+    db.migrate("tasks", "classpath:io/mingus/tasks/migration");
+    return new TaskQueue(db, clock, json);
+  }
+
+  static ObjectMapper defaultMapper() {
+    return new ObjectMapper().registerModule(new JavaTimeModule())
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+  }
+
+  /**
+   * Enqueues in the caller's transaction: the task exists if and only if that transaction commits.
+   * With a unique key that a task in the table already has, nothing is inserted and that task's id
+   * is returned; on PostgreSQL this does not abort the caller's transaction.
+   *
+   * @return the task id (or the existing task's id)
+   * @throws IllegalArgumentException when the payload cannot be written as JSON
+   * @throws TaskException when the insert fails; its cause is the driver's exception
+   */
   public <P> long enqueue(Session session, Task<P> task, P payload, TaskOptions options) {
-    throw new UnsupportedOperationException("not yet");
+    Objects.requireNonNull(session, "session");
+    TaskStore.NewTask t = newTask(task, payload, options, clock.instant());
+    long id;
+    try {
+      id = store.insert(session.connection(), t);
+    } catch (SQLException e) {
+      throw failed("enqueue of task '" + task.name() + "' on queue '" + options.queue() + "'", e);
+    }
+    wakeAfterCommit(session, options.queue());
+    counter(task.name()).increment();
+    return id;
   }
 
-  /** Enqueues in a transaction of its own, or joining the current one. */
+  /** Enqueues in a transaction of its own on the main pool, or joins the current one (Propagation.REQUIRED). */
   public <P> long enqueue(Task<P> task, P payload, TaskOptions options) {
-    throw new UnsupportedOperationException("not yet");
+    return db.fromTransaction(TransactionOptions.named("tasks.enqueue:" + task.name()),
+        session -> enqueue(session, task, payload, options));
   }
 
-  /** Batch enqueue in the caller's transaction; ids in payload order. */
+  /**
+   * Enqueues one task per payload in the caller's transaction, in one JDBC batch.
+   *
+   * @return the ids, in payload order
+   * @throws IllegalArgumentException when {@code options} has a unique key (one key cannot name many tasks)
+   */
   public <P> List<Long> enqueueAll(Session session, Task<P> task, List<P> payloads, TaskOptions options) {
-    throw new UnsupportedOperationException("not yet");
+    Objects.requireNonNull(session, "session");
+    if (options.uniqueKey() != null) {
+      throw new IllegalArgumentException("enqueueAll of task '" + task.name() + "' got a unique key,"
+          + " which would match every payload: enqueue such tasks one by one");
+    }
+    if (payloads.isEmpty()) {
+      return List.of();
+    }
+    Instant now = clock.instant();
+    List<TaskStore.NewTask> rows = new ArrayList<>(payloads.size());
+    for (P p : payloads) {
+      rows.add(newTask(task, p, options, now));
+    }
+    List<Long> ids;
+    try {
+      ids = store.insertBatch(session.connection(), rows);
+      store.notifyQueue(session.connection(), options.queue());
+    } catch (SQLException e) {
+      throw failed("batch enqueue of " + payloads.size() + " tasks '" + task.name() + "' on queue '"
+          + options.queue() + "'", e);
+    }
+    wakeAfterCommit(session, options.queue());
+    counter(task.name()).increment(payloads.size());
+    return ids;
   }
 
-  /** Task administration. */
+  /** Enqueues one task per payload in a transaction of its own, or joins the current one. */
+  public <P> List<Long> enqueueAll(Task<P> task, List<P> payloads, TaskOptions options) {
+    return db.fromTransaction(TransactionOptions.named("tasks.enqueue-all:" + task.name())
+        .withPropagation(Propagation.REQUIRED), session -> enqueueAll(session, task, payloads, options));
+  }
+
+  /** Listing, counting, retrying, cancelling and pruning tasks. */
   public TaskAdmin admin() {
-    throw new UnsupportedOperationException("not yet " + db);
+    return admin;
+  }
+
+  private <P> TaskStore.NewTask newTask(Task<P> task, P payload, TaskOptions options, Instant now) {
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(options, "options");
+    String body;
+    try {
+      body = json.writeValueAsString(payload);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("the payload of task '" + task.name() + "' (a "
+          + (payload == null ? "null" : payload.getClass().getName()) + ") cannot be written as JSON: "
+          + e.getOriginalMessage() + ". Use a record or bean of plain values", e);
+    }
+    return new TaskStore.NewTask(options.queue(), task.name(), body, options.priority(), options.maxAttempts(),
+        options.timeout(), options.firstRunAt(now), options.uniqueKey(), now);
+  }
+
+  private void wakeAfterCommit(Session session, String queue) {
+    if (!wakers.isEmpty()) {
+      session.afterCommit(() -> wake(queue));
+    }
+  }
+
+  private Counter counter(String name) {
+    return Counter.builder("mingus.tasks.enqueued").description("tasks enqueued (committed or not)")
+        .tag("name", name).register(db.meterRegistry());
+  }
+
+  private static TaskException failed(String what, SQLException e) {
+    return new TaskException(what + " failed (SQLState " + e.getSQLState() + "): " + e.getMessage(), e);
+  }
+
+  // ---- for workers of this process
+
+  void wake(String queue) {
+    for (Consumer<String> w : wakers) {
+      w.accept(queue);
+    }
+  }
+
+  void addWaker(Consumer<String> waker) {
+    wakers.add(waker);
+  }
+
+  void removeWaker(Consumer<String> waker) {
+    wakers.remove(waker);
+  }
+
+  Database db() {
+    return db;
+  }
+
+  TaskStore store() {
+    return store;
+  }
+
+  ObjectMapper json() {
+    return json;
+  }
+
+  InstantSource clock() {
+    return clock;
   }
 }

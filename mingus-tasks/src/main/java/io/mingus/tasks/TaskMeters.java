@@ -1,0 +1,65 @@
+package io.mingus.tasks;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Micrometer meters of a worker: {@code mingus.tasks.depth} (gauge per queue and state),
+ * {@code mingus.tasks.pickup} (enqueue-to-start latency per queue), {@code mingus.tasks.run} (run
+ * time per task name and outcome), {@code mingus.tasks.outcomes}, {@code mingus.tasks.retries} and
+ * {@code mingus.tasks.rescues}. Thread-safe.
+ */
+final class TaskMeters {
+  private final MeterRegistry registry;
+  private final MultiGauge depth;
+
+  TaskMeters(MeterRegistry registry) {
+    this.registry = registry;
+    this.depth = MultiGauge.builder("mingus.tasks.depth").description("tasks in the table per queue and state")
+        .register(registry);
+  }
+
+  void pickup(String queue, Duration latency) {
+    Timer.builder("mingus.tasks.pickup").description("from due (enqueued or run_at) to started")
+        .tag("queue", queue).publishPercentileHistogram().register(registry)
+        .record(latency.isNegative() ? Duration.ZERO : latency);
+  }
+
+  void ran(String name, String outcome, long nanos) {
+    Timer.builder("mingus.tasks.run").description("run time of one attempt").tags("name", name, "outcome", outcome)
+        .register(registry).record(Duration.ofNanos(nanos));
+    outcome(name, outcome);
+  }
+
+  void outcome(String name, String outcome) {
+    Counter.builder("mingus.tasks.outcomes").description("attempts by outcome").tags("name", name, "outcome", outcome)
+        .register(registry).increment();
+  }
+
+  void retried(String name) {
+    Counter.builder("mingus.tasks.retries").description("attempts re-queued with backoff").tag("name", name)
+        .register(registry).increment();
+  }
+
+  void rescued(String queue, int n) {
+    Counter.builder("mingus.tasks.rescues").description("running tasks of silent workers put back or failed")
+        .tag("queue", queue).register(registry).increment(n);
+  }
+
+  void depth(Map<String, Map<TaskState, Long>> counts) {
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    counts.forEach((queue, byState) -> {
+      for (TaskState s : TaskState.values()) {
+        rows.add(MultiGauge.Row.of(Tags.of("queue", queue, "state", s.label()), byState.getOrDefault(s, 0L)));
+      }
+    });
+    depth.register(rows, true);
+  }
+}
