@@ -1,0 +1,89 @@
+package io.mingus.comms.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mingus.comms.OutgoingEmail;
+import io.mingus.comms.OutgoingSms;
+import io.mingus.comms.Providers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OutboxProviderTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void every_message_becomes_one_json_line_with_its_text_verbatim() throws Exception {
+    Path file = dir.resolve("nested/outbox.jsonl");
+    OutboxProvider box = new OutboxProvider(file);
+    String text = "It's \"quoted\"; DROP TABLE users; -- héllo 日本 🎉\nsecond line";
+    assertThat(box.send(new OutgoingSms(7, "7", "+14155550100", text)).providerMessageId()).isEqualTo("outbox-7");
+    box.send(new OutgoingEmail(8, "8", "ada@example.com", "Sujet é", "body"));
+
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(2);
+    JsonNode sms = JSON.readTree(lines.get(0));
+    assertThat(sms.get("channel").asText()).isEqualTo("sms");
+    assertThat(sms.get("communication_id").asLong()).isEqualTo(7);
+    assertThat(sms.get("idempotency_key").asText()).isEqualTo("7");
+    assertThat(sms.get("body").asText()).isEqualTo(text);
+    JsonNode email = JSON.readTree(lines.get(1));
+    assertThat(email.get("subject").asText()).isEqualTo("Sujet é");
+    assertThat(email.get("to").asText()).isEqualTo("ada@example.com");
+  }
+
+  @Test
+  void concurrent_appends_never_interleave() throws Exception {
+    Path file = dir.resolve("outbox.jsonl");
+    OutboxProvider box = new OutboxProvider(file);
+    String longText = "x".repeat(5_000);
+    try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        long id = i;
+        futures.add(pool.submit(() -> box.send(new OutgoingSms(id, Long.toString(id), "+14155550100", longText))));
+      }
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    }
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(200);
+    Set<Long> ids = new HashSet<>();
+    for (String line : lines) {
+      JsonNode node = JSON.readTree(line);
+      assertThat(node.get("body").asText()).isEqualTo(longText);
+      ids.add(node.get("communication_id").asLong());
+    }
+    assertThat(ids).hasSize(200);
+  }
+
+  @Test
+  void the_environment_chooses_the_outbox_unless_real_providers_are_configured() {
+    Path file = dir.resolve("box.jsonl");
+    Providers outbox = Providers.fromEnvironment(Map.of("MINGUS_OUTBOX", file.toString()));
+    assertThat(outbox.sms()).isInstanceOf(OutboxProvider.class);
+    assertThat(outbox.email()).isSameAs(outbox.sms());
+    assertThat(((OutboxProvider) outbox.sms()).file()).isEqualTo(file);
+
+    Providers real = Providers.fromEnvironment(Map.of(
+        "SMS_API_URL", "http://127.0.0.1:9/2010-04-01", "SMS_ACCOUNT_SID", "AC1", "SMS_AUTH_TOKEN", "secret-token",
+        "SMS_FROM", "+15005550006", "SMTP_HOST", "127.0.0.1", "SMTP_FROM", "mingus@example.com"));
+    assertThat(real.sms()).isInstanceOf(HttpSmsProvider.class);
+    assertThat(real.email()).isInstanceOf(SmtpEmailProvider.class);
+    assertThat(real.sms().toString()).doesNotContain("secret-token");
+  }
+}
