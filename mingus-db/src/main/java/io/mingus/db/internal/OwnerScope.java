@@ -36,6 +36,7 @@ final class OwnerScope extends Scope implements Transaction {
   private State state = State.ACTIVE;
   private boolean wasCommitted;
   private boolean h2TimeoutSet;
+  private boolean h2LazySet;
   private Throwable commitFailure;
 
   OwnerScope(Engine engine, TransactionOptions options, Scope parent, Connection connection, boolean captureStack) {
@@ -207,6 +208,19 @@ final class OwnerScope extends Scope implements Transaction {
     }
   }
 
+  /**
+   * Makes H2 stream results instead of materializing them (PostgreSQL streams with a fetch size
+   * alone); reset when the connection is released.
+   */
+  void streamOnH2() throws SQLException {
+    if (engine.dialect() == Dialect.H2 && !h2LazySet) {
+      try (Statement st = connection.createStatement()) {
+        st.execute("SET LAZY_QUERY_EXECUTION TRUE");
+      }
+      h2LazySet = true;
+    }
+  }
+
   boolean committed() {
     return wasCommitted;
   }
@@ -227,14 +241,20 @@ final class OwnerScope extends Scope implements Transaction {
       return;
     }
     state = State.RELEASED;
+    // H2 session settings outlive the transaction: put them back before the connection is reused.
     try {
       if (h2TimeoutSet) {
         try (Statement st = connection.createStatement()) {
           st.execute("SET QUERY_TIMEOUT 0");
         }
       }
+      if (h2LazySet) {
+        try (Statement st = connection.createStatement()) {
+          st.execute("SET LAZY_QUERY_EXECUTION FALSE");
+        }
+      }
     } catch (SQLException e) {
-      LOG.debug("could not reset the query timeout of transaction '{}'", name, e);
+      LOG.debug("could not reset the H2 session settings of transaction '{}'", name, e);
     }
     try {
       if (orm != null) {

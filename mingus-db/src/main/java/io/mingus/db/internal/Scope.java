@@ -117,6 +117,7 @@ abstract sealed class Scope implements Session permits OwnerScope, NestedScope {
     }
     PreparedStatement ps = null;
     try {
+      owner().streamOnH2();
       ps = connection().prepareStatement(sql, ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
       ps.setFetchSize(fetchSize);
       bind(ps, params);
