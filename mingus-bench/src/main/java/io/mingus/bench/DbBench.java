@@ -40,12 +40,21 @@ final class DbBench {
         }
       }
       return new Settings(Target.from(a, "mingus_bench"), a.integers("threads", "1,8"), a.seconds("warmup", 5),
-          a.seconds("seconds", 5), a.integer("ops", 0), a.integer("rounds", 4), a.integer("users", 1000), variants);
+          a.seconds("seconds", 2), a.integer("ops", 0), a.integer("rounds", 10), a.integer("users", 1000), variants);
     }
   }
 
-  /** Per thread count: per variant, the tx/s of every round. */
-  record Outcome(Map<Integer, Map<String, List<Double>>> perSecond, Map<String, Long> ops, long rows, long totals) {}
+  /**
+   * What a run measured.
+   *
+   * @param perSecond per thread count, per variant: the tx/s of every round
+   * @param cpuMicros per thread count, per variant: the load threads' CPU microseconds per transaction, every round
+   * @param ops per variant: the units of work done (warm-up included)
+   * @param rows communication_metrics rows at the end
+   * @param totals the sum of user_engagement_metrics.total_communications at the end
+   */
+  record Outcome(Map<Integer, Map<String, List<Double>>> perSecond, Map<Integer, Map<String, List<Double>>> cpuMicros,
+      Map<String, Long> ops, long rows, long totals) {}
 
   private DbBench() {}
 
@@ -76,6 +85,7 @@ final class DbBench {
       }
       Map<String, Long> done = new LinkedHashMap<>();
       Map<Integer, Map<String, List<Double>>> results = new LinkedHashMap<>();
+      Map<Integer, Map<String, List<Double>>> cpu = new LinkedHashMap<>();
       for (int threads : s.threads()) {
         for (var e : ops.entrySet()) {
           Load.Result r = Load.run(threads, s.warmup(), s.opsPerPhase(), e.getValue());
@@ -83,6 +93,7 @@ final class DbBench {
           done.merge(e.getKey(), r.ops(), Long::sum);
         }
         Map<String, List<Double>> perVariant = new LinkedHashMap<>();
+        Map<String, List<Double>> cpuPerVariant = new LinkedHashMap<>();
         List<String> order = new ArrayList<>(ops.keySet());
         for (int round = 0; round < s.rounds(); round++) {
           StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  threads %d round %d:", threads, round + 1));
@@ -91,18 +102,20 @@ final class DbBench {
             check(v, r);
             done.merge(v, r.ops(), Long::sum);
             perVariant.computeIfAbsent(v, k -> new ArrayList<>()).add(r.perSecond());
+            cpuPerVariant.computeIfAbsent(v, k -> new ArrayList<>()).add(r.cpuMicrosPerOp());
             line.append(String.format(Locale.ROOT, " %s %.0f", v, r.perSecond()));
           }
           out.println(line.append(" tx/s"));
           order.addLast(order.removeFirst());
         }
         results.put(threads, perVariant);
+        cpu.put(threads, cpuPerVariant);
       }
       long[] counts;
       try (Connection c = prodPool.getConnection()) {
         counts = work.counts(c);
       }
-      Outcome outcome = new Outcome(results, done, counts[0], counts[1]);
+      Outcome outcome = new Outcome(results, cpu, done, counts[0], counts[1]);
       report(outcome, out);
       long expected = done.values().stream().mapToLong(Long::longValue).sum();
       if (counts[0] != expected || counts[1] != expected) {
@@ -127,25 +140,33 @@ final class DbBench {
     for (var byThreads : o.perSecond().entrySet()) {
       int threads = byThreads.getKey();
       Map<String, List<Double>> v = byThreads.getValue();
+      Map<String, List<Double>> cpu = o.cpuMicros().get(threads);
       out.printf(Locale.ROOT, "threads %d:%n", threads);
       for (var e : v.entrySet()) {
         List<Double> xs = e.getValue();
         double med = Load.median(xs);
-        out.printf(Locale.ROOT, "  %-15s median %8.0f tx/s (min %.0f, max %.0f)  %.1f us/tx per thread%n", e.getKey(), med,
-            xs.stream().mapToDouble(Double::doubleValue).min().orElse(0),
-            xs.stream().mapToDouble(Double::doubleValue).max().orElse(0), threads * 1e6 / med);
+        out.printf(Locale.ROOT, "  %-15s median %8.0f tx/s (min %.0f, max %.0f, mean %.0f)  client CPU %.1f us/tx%n",
+            e.getKey(), med, xs.stream().mapToDouble(Double::doubleValue).min().orElse(0),
+            xs.stream().mapToDouble(Double::doubleValue).max().orElse(0),
+            xs.stream().mapToDouble(Double::doubleValue).average().orElse(0), Load.median(cpu.get(e.getKey())));
       }
       ratio(out, v, "mingus", "jdbc", "Mingus (production defaults, proxy on) / plain JDBC, same pool");
       ratio(out, v, "mingus-conn", "jdbc", "Mingus scope with plain JDBC code inside / plain JDBC, same pool");
       ratio(out, v, "mingus-noproxy", "jdbc-noproxy", "Mingus (proxy off) / plain JDBC, same pool");
       ratio(out, v, "mingus", "mingus-noproxy", "Mingus proxy on / proxy off");
-      if (v.containsKey("mingus") && v.containsKey("mingus-noproxy")) {
-        double on = Load.median(v.get("mingus"));
-        double off = Load.median(v.get("mingus-noproxy"));
-        out.printf(Locale.ROOT, "  proxy cost: %.1f us per transaction (thread time, medians)%n",
-            threads * 1e6 / on - threads * 1e6 / off);
-      }
+      cpuDelta(out, cpu, "mingus", "jdbc", "Mingus (production defaults) - plain JDBC");
+      cpuDelta(out, cpu, "mingus-conn", "jdbc", "Mingus scope with plain JDBC code inside - plain JDBC");
+      cpuDelta(out, cpu, "mingus-noproxy", "jdbc-noproxy", "Mingus (proxy off) - plain JDBC");
+      cpuDelta(out, cpu, "mingus", "mingus-noproxy", "the query-logging proxy (Mingus proxy on - proxy off)");
     }
+  }
+
+  private static void cpuDelta(PrintStream out, Map<String, List<Double>> cpu, String a, String b, String label) {
+    if (!cpu.containsKey(a) || !cpu.containsKey(b)) {
+      return;
+    }
+    out.printf(Locale.ROOT, "  client CPU per transaction, %-55s %+.1f us (medians)%n", label,
+        Load.median(cpu.get(a)) - Load.median(cpu.get(b)));
   }
 
   private static void ratio(PrintStream out, Map<String, List<Double>> v, String a, String b, String label) {
@@ -156,7 +177,9 @@ final class DbBench {
     for (int i = 0; i < Math.min(v.get(a).size(), v.get(b).size()); i++) {
       ratios.add(v.get(a).get(i) / v.get(b).get(i));
     }
-    out.printf(Locale.ROOT, "  ratio %-66s median %.3f (rounds: %s)%n", label, Load.median(ratios),
-        ratios.stream().map(r -> String.format(Locale.ROOT, "%.3f", r)).toList());
+    double pooled = v.get(a).stream().mapToDouble(Double::doubleValue).sum()
+        / v.get(b).stream().mapToDouble(Double::doubleValue).sum();
+    out.printf(Locale.ROOT, "  ratio %-66s median %.3f, pooled %.3f (rounds: %s)%n", label, Load.median(ratios), pooled,
+        ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList());
   }
 }

@@ -29,8 +29,15 @@ final class Load {
    * @param nanos the wall time of the phase
    * @param firstError the first failure, or {@code null}
    * @param latencies the latency of every operation in nanoseconds when recorded, else empty
+   * @param cpuNanos the CPU time the load threads used (user and system), or -1 when the JVM cannot tell
    */
-  record Result(long ops, long errors, long nanos, Throwable firstError, long[] latencies) {
+  record Result(long ops, long errors, long nanos, Throwable firstError, long[] latencies, long cpuNanos) {
+
+    /** CPU time of the load threads per completed operation, in microseconds; NaN when unknown. */
+    double cpuMicrosPerOp() {
+      return cpuNanos < 0 || ops == 0 ? Double.NaN : cpuNanos / 1e3 / ops;
+    }
+
     double perSecond() {
       return nanos == 0 ? 0 : ops * 1e9 / nanos;
     }
@@ -47,6 +54,9 @@ final class Load {
   /** As {@link #run(int, Duration, long, Op)}, recording each operation's latency when asked. */
   static Result run(int threads, Duration duration, long maxOps, boolean recordLatency, Op op)
       throws InterruptedException {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    boolean cpu = mx.isCurrentThreadCpuTimeSupported();
+    LongAdder cpuNanos = new LongAdder();
     LongAdder ops = new LongAdder();
     LongAdder errors = new LongAdder();
     AtomicLong started = new AtomicLong();
@@ -65,6 +75,7 @@ final class Load {
           return;
         }
         int n = 0;
+        long cpu0 = cpu ? mx.getCurrentThreadCpuTime() : 0;
         while (System.nanoTime() - deadline[0] < 0 && started.getAndIncrement() < limit) {
           long t0 = System.nanoTime();
           try {
@@ -84,6 +95,9 @@ final class Load {
             }
           }
         }
+        if (cpu) {
+          cpuNanos.add(mx.getCurrentThreadCpuTime() - cpu0);
+        }
         synchronized (lat) {
           if (mine[0] != null) {
             lat.add(java.util.Arrays.copyOf(mine[0], n));
@@ -101,7 +115,7 @@ final class Load {
     }
     long nanos = System.nanoTime() - start;
     long[] all = lat.stream().flatMapToLong(java.util.Arrays::stream).toArray();
-    return new Result(ops.sum(), errors.sum(), nanos, first.get(), all);
+    return new Result(ops.sum(), errors.sum(), nanos, first.get(), all, cpu ? cpuNanos.sum() : -1);
   }
 
   /** The {@code q}-quantile (0..1) of {@code values}, sorted in place; 0 when empty. */

@@ -39,27 +39,41 @@ public final class Main {
   }
 
   private static void scope(Args a) throws Exception {
+    String include = a.string("include", "");
     var options = new OptionsBuilder()
-        .include(ScopeBench.class.getName())
+        .include(ScopeBench.class.getName() + (include.isBlank() ? "" : "." + include))
         .forks(a.integer("forks", 1))
         .warmupIterations(a.integer("warmup-iterations", 5))
         .warmupTime(TimeValue.milliseconds(a.integer("warmup-ms", 1000)))
         .measurementIterations(a.integer("iterations", 5))
         .measurementTime(TimeValue.milliseconds(a.integer("iteration-ms", 1000)))
         .threads(a.integer("threads", 1))
-        .jvmArgsAppend("-Xmx512m")
-        .build();
-    new Runner(options).run();
+        .jvmArgsAppend("-Xmx512m");
+    String prof = a.string("prof", "");
+    for (String p : prof.isBlank() ? new String[0] : prof.split("\\+")) {
+      int colon = p.indexOf(':');
+      if (colon < 0) {
+        options.addProfiler(p);
+      } else {
+        options.addProfiler(p.substring(0, colon), p.substring(colon + 1));
+      }
+    }
+    String config = a.string("config", "");
+    if (!config.isBlank()) {
+      options.param("config", config.split(","));
+    }
+    new Runner(options.build()).run();
   }
 
   private static void usage() {
     System.out.println("""
         usage: java -jar mingus-bench.jar COMMAND [--option value]...
           db     log communication through Database.inTransaction vs plain JDBC on the same Hikari pool
-                 --threads 1,8 --warmup 5 --seconds 5 --rounds 4 --users 1000 [--ops N] [--url jdbc:...]
+                 --threads 1,8 --warmup 5 --seconds 2 --rounds 10 --users 1000 [--ops N] [--url jdbc:...]
                  [--user postgres] [--schema mingus_bench] [--variants mingus,jdbc,mingus-conn,mingus-noproxy,jdbc-noproxy]
           scope  JMH: an empty transaction scope vs getConnection/commit/close, on a stub JDBC driver
                  --forks 1 --warmup-iterations 5 --warmup-ms 1000 --iterations 5 --iteration-ms 1000 --threads 1
+                 [--prof gc or stack or "gc+stack:lines=3;top=25"] [--include mingusEmptyScope] [--config production,no-proxy]
           tasks  the task queue (no-op and log-communication tasks, enqueue rate, pickup latency) vs db-scheduler
         The database is BENCH_DATABASE_URL (default jdbc:postgresql://127.0.0.1:5432/test), user BENCH_DATABASE_USER
         (postgres), password BENCH_DATABASE_PASSWORD; each command works in a schema of its own.""");

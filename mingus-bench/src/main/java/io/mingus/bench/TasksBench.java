@@ -1,18 +1,515 @@
 package io.mingus.bench;
 
+import com.github.kagkarlsson.scheduler.Scheduler;
+import com.github.kagkarlsson.scheduler.task.TaskInstance;
+import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
+import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.mingus.db.Database;
+import io.mingus.db.DatabaseConfig;
+import io.mingus.db.PoolName;
+import io.mingus.tasks.Task;
+import io.mingus.tasks.TaskContext;
+import io.mingus.tasks.TaskOptions;
+import io.mingus.tasks.TaskQueue;
+import io.mingus.tasks.Worker;
 import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
 
-/** Issue 3 item 9: waits for mingus-tasks. */
+/**
+ * Issue 3 item 9: one worker process on PostgreSQL. No-op tasks/s and "log communication" tasks/s
+ * drained from a pre-filled queue; the enqueue rate, one task per transaction and in batches;
+ * enqueue-to-start latency on an idle worker; and, in the same run, the same no-op work on
+ * db-scheduler with its lock-and-fetch polling, alternated with Mingus's so noise hits both.
+ *
+ * <p>Both systems get the same number of executor threads ({@code --concurrency}), a Hikari pool
+ * of the same size on the same database, and the same poll interval (1 s); both are fed by their
+ * own batch API before the clock starts. The clock stops when the database says the last task is
+ * finished (Mingus: no queued or running row; db-scheduler: its one-time executions deleted).
+ */
 final class TasksBench {
-  private TasksBench() {}
 
-  record Settings() {
+  static final String SCHEMA = "mingus_bench_tasks";
+
+  /** What to run. */
+  record Settings(Target target, int tasks, int concurrency, int rounds, Duration enqueueSeconds, int batch,
+      Duration plainSeconds, int latencySamples, int users, Set<String> phases, Set<String> systems) {
+
+    static final List<String> PHASES = List.of("enqueue", "noop", "logcomm", "latency");
+    static final List<String> SYSTEMS = List.of("mingus", "db-scheduler");
+
     static Settings from(Args a) {
-      return new Settings();
+      Set<String> phases = Set.of(a.string("phases", String.join(",", PHASES)).split(","));
+      Set<String> systems = Set.of(a.string("systems", String.join(",", SYSTEMS)).split(","));
+      if (!PHASES.containsAll(phases)) {
+        throw new IllegalArgumentException("--phases " + phases + " is not allowed: use some of " + PHASES);
+      }
+      if (!SYSTEMS.containsAll(systems)) {
+        throw new IllegalArgumentException("--systems " + systems + " is not allowed: use some of " + SYSTEMS);
+      }
+      return new Settings(Target.from(a, SCHEMA), a.integer("tasks", 100_000), a.integer("concurrency", 8),
+          a.integer("rounds", 2), a.seconds("enqueue-seconds", 5), a.integer("batch", 100),
+          a.seconds("plain-seconds", 10), a.integer("latency-samples", 200), a.integer("users", 1000), phases,
+          systems);
     }
   }
 
-  static void run(Settings s, PrintStream out) {
-    throw new IllegalArgumentException("the tasks benchmark is not built yet: mingus-tasks is not installed");
+  /** The numbers of one run, for the report and the smoke test. */
+  record Outcome(Map<String, Double> rates, Map<String, long[]> latenciesNanos) {}
+
+  /** A no-op task's payload. */
+  public record Noop(int n) {}
+
+  /** A log-communication task's payload. */
+  public record LogUser(long userId) {}
+
+  /** A latency probe's payload. */
+  public record Probe(long seq) {}
+
+  private final Settings s;
+  private final PrintStream out;
+  private final Map<String, Double> rates = new LinkedHashMap<>();
+  private final Map<String, long[]> latencies = new LinkedHashMap<>();
+  private final AtomicLong noopRuns = new AtomicLong();
+  private final AtomicLong dbsRuns = new AtomicLong();
+  private final AtomicLong logRuns = new AtomicLong();
+  private final Map<Long, Long> probeCommitStart = new ConcurrentHashMap<>();
+  private final Map<Long, Long> probeCommitEnd = new ConcurrentHashMap<>();
+  private final Map<Long, CompletableFuture<long[]>> probeStarted = new ConcurrentHashMap<>();
+  private final LogCommunication logWork;
+
+  private final Task<Noop> noop = new Task<>() {
+    @Override
+    public String name() {
+      return "bench.noop";
+    }
+
+    @Override
+    public Class<Noop> payloadType() {
+      return Noop.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, Noop payload) {
+      noopRuns.incrementAndGet();
+    }
+  };
+
+  private final Task<LogUser> logCommunication = new Task<>() {
+    @Override
+    public String name() {
+      return "bench.log-communication";
+    }
+
+    @Override
+    public Class<LogUser> payloadType() {
+      return LogUser.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, LogUser p) {
+      ctx.session().update(LogCommunication.INSERT, p.userId(), "notification", "sms", "sent");
+      ctx.session().update(LogCommunication.UPDATE, p.userId());
+      logRuns.incrementAndGet();
+    }
+  };
+
+  private final Task<Probe> probe = new Task<>() {
+    @Override
+    public String name() {
+      return "bench.probe";
+    }
+
+    @Override
+    public Class<Probe> payloadType() {
+      return Probe.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, Probe p) {
+      long now = System.nanoTime();
+      CompletableFuture<long[]> f = probeStarted.get(p.seq());
+      if (f != null) {
+        f.complete(new long[] {now - probeCommitStart.get(p.seq()), now - probeCommitEnd.getOrDefault(p.seq(), now)});
+      }
+    }
+  };
+
+  private final OneTimeTask<Void> dbsNoop = Tasks.oneTime("bench-noop").execute((inst, ctx) -> dbsRuns.incrementAndGet());
+
+  private TasksBench(Settings s, PrintStream out) {
+    this.s = s;
+    this.out = out;
+    this.logWork = new LogCommunication(s.users());
+  }
+
+  static Outcome run(Settings s, PrintStream out) throws Exception {
+    return new TasksBench(s, out).run();
+  }
+
+  private DatabaseConfig config() {
+    return s.target().productionConfig(4)
+        .poolSize(PoolName.WORKER, s.concurrency() + 4, 0)
+        .poolTimeout(PoolName.WORKER, Duration.ofSeconds(30))
+        .build();
+  }
+
+  private Outcome run() throws Exception {
+    out.printf(Locale.ROOT, "tasks benchmark on %s: %d tasks per drain, concurrency %d, %d rounds, phases %s, systems %s%n",
+        s.target(), s.tasks(), s.concurrency(), s.rounds(), s.phases(), s.systems());
+    try (Database db = Database.create(config()); HikariDataSource dbsPool = dbsPool()) {
+      TaskQueue queue = TaskQueue.create(db);
+      DataSource admin = db.pools().dataSource(PoolName.MAIN);
+      try (Connection c = admin.getConnection()) {
+        createSchedulerTable(c);
+        logWork.createTables(c);
+      }
+      Scheduler client = scheduler(dbsPool);
+      if (s.phases().contains("enqueue")) {
+        enqueueRates(db, queue, admin, client, dbsPool);
+      }
+      if (s.phases().contains("noop")) {
+        List<String> order = new ArrayList<>(s.systems());
+        for (int round = 1; round <= s.rounds(); round++) {
+          for (String system : order) {
+            double rate = system.equals("mingus") ? mingusNoop(db, queue, admin) : dbsNoop(client, dbsPool);
+            out.printf(Locale.ROOT, "  no-op round %d: %-12s %8.0f tasks/s%n", round, system, rate);
+            rates.merge("noop " + system, rate, Double::sum);
+          }
+          order.addLast(order.removeFirst());
+        }
+        for (String system : s.systems()) {
+          rates.computeIfPresent("noop " + system, (k, v) -> v / s.rounds());
+        }
+      }
+      if (s.phases().contains("logcomm") && s.systems().contains("mingus")) {
+        logCommunication(db, queue, admin);
+      }
+      if (s.phases().contains("latency") && s.systems().contains("mingus")) {
+        latency(db, queue, admin);
+      }
+    }
+    report();
+    return new Outcome(rates, latencies);
+  }
+
+  // ---- setup
+
+  private HikariDataSource dbsPool() {
+    HikariConfig h = new HikariConfig();
+    h.setPoolName("db-scheduler");
+    h.setJdbcUrl(s.target().url());
+    h.setUsername(s.target().user());
+    h.setPassword(s.target().password());
+    h.setMaximumPoolSize(s.concurrency() + 4);
+    h.setMinimumIdle(s.concurrency() + 4);
+    h.setSchema(s.target().schema());
+    h.setInitializationFailTimeout(-1);
+    return new HikariDataSource(h);
+  }
+
+  private Scheduler scheduler(DataSource pool) {
+    return Scheduler.create(pool, dbsNoop)
+        .threads(s.concurrency())
+        .pollUsingLockAndFetch(0.5, 1.0)
+        .pollingInterval(Duration.ofSeconds(1))
+        .shutdownMaxWait(Duration.ofSeconds(10))
+        .build();
+  }
+
+  /** db-scheduler's documented PostgreSQL table (postgresql_tables.sql). */
+  static void createSchedulerTable(Connection c) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute("DROP TABLE IF EXISTS scheduled_tasks");
+      st.execute("create table scheduled_tasks (task_name text not null, task_instance text not null,"
+          + " task_data bytea, execution_time timestamp with time zone not null, picked BOOLEAN not null,"
+          + " picked_by text, last_success timestamp with time zone, last_failure timestamp with time zone,"
+          + " consecutive_failures INT, last_heartbeat timestamp with time zone, version BIGINT not null,"
+          + " priority SMALLINT, PRIMARY KEY (task_name, task_instance))");
+      st.execute("CREATE INDEX execution_time_idx ON scheduled_tasks (execution_time)");
+      st.execute("CREATE INDEX last_heartbeat_idx ON scheduled_tasks (last_heartbeat)");
+      st.execute("CREATE INDEX priority_execution_time_idx on scheduled_tasks (priority desc, execution_time asc)");
+    }
+  }
+
+  private static void sql(DataSource ds, String sql) throws SQLException {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+
+  private static long count(DataSource ds, String sql) throws SQLException {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private void clearMingus(DataSource admin) throws SQLException {
+    if (s.systems().contains("mingus")) {
+      sql(admin, "TRUNCATE mingus_tasks");
+    }
+  }
+
+  private void clearDbs(DataSource pool) throws SQLException {
+    sql(pool, "TRUNCATE scheduled_tasks");
+  }
+
+  private Worker worker(Database db, TaskQueue queue) {
+    return Worker.builder(db, queue)
+        .register(noop, logCommunication, probe)
+        .queue("default", s.concurrency())
+        .pollInterval(Duration.ofSeconds(1))
+        .build();
+  }
+
+  // ---- enqueue rates
+
+  private void enqueueRates(Database db, TaskQueue queue, DataSource admin, Scheduler client, DataSource dbsPool)
+      throws Exception {
+    TaskOptions options = TaskOptions.defaults();
+    Duration d = s.enqueueSeconds();
+    AtomicLong seq = new AtomicLong();
+    for (int threads : List.of(1, s.concurrency())) {
+      for (String system : s.systems()) {
+        Load.Result r = system.equals("mingus")
+            ? Load.run(threads, d, 0, () -> queue.enqueue(noop, new Noop(1), options))
+            : Load.run(threads, d, 0,
+                () -> client.schedule(dbsNoop.instance("e" + seq.incrementAndGet()), Instant.now()));
+        check("enqueue " + system, r);
+        record(String.format(Locale.ROOT, "enqueue single %s %d thread%s", system, threads, threads == 1 ? "" : "s"),
+            r.perSecond());
+      }
+    }
+    for (String system : s.systems()) {
+      int batch = s.batch();
+      Load.Result r = system.equals("mingus")
+          ? Load.run(1, d, 0, () -> {
+            List<Noop> payloads = new ArrayList<>(batch);
+            for (int i = 0; i < batch; i++) {
+              payloads.add(new Noop(i));
+            }
+            db.inTransaction(session -> queue.enqueueAll(session, noop, payloads, options));
+          })
+          : Load.run(1, d, 0, () -> {
+            List<TaskInstance<?>> instances = new ArrayList<>(batch);
+            for (int i = 0; i < batch; i++) {
+              instances.add(dbsNoop.instance("b" + seq.incrementAndGet()));
+            }
+            client.scheduleBatch(instances, Instant.now());
+          });
+      check("batch enqueue " + system, r);
+      record(String.format(Locale.ROOT, "enqueue batch of %d %s 1 thread", batch, system), r.perSecond() * batch);
+    }
+    clearMingus(admin);
+    clearDbs(dbsPool);
+  }
+
+  // ---- no-op drains
+
+  private void fillMingus(Database db, TaskQueue queue, int n, Task<?> task) {
+    int chunk = 1000;
+    for (int from = 0; from < n; from += chunk) {
+      int size = Math.min(chunk, n - from);
+      if (task == noop) {
+        List<Noop> payloads = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+          payloads.add(new Noop(from + i));
+        }
+        db.inTransaction(session -> queue.enqueueAll(session, noop, payloads, TaskOptions.defaults()));
+      } else {
+        List<LogUser> payloads = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+          payloads.add(new LogUser(logWork.randomUser()));
+        }
+        db.inTransaction(session -> queue.enqueueAll(session, logCommunication, payloads, TaskOptions.defaults()));
+      }
+    }
+  }
+
+  private double mingusDrain(Database db, TaskQueue queue, DataSource admin, AtomicLong runs, long n, String what)
+      throws Exception {
+    long before = runs.get();
+    long start = System.nanoTime();
+    try (Worker w = worker(db, queue)) {
+      w.start();
+      waitFor(() -> runs.get() - before >= n, what + ": " + n + " tasks to run", runs, before, n);
+      waitFor(() -> count(admin, "SELECT count(*) FROM mingus_tasks WHERE state IN ('queued', 'running')") == 0,
+          what + ": the last completions to commit", runs, before, n);
+      long nanos = System.nanoTime() - start;
+      long failed = count(admin, "SELECT count(*) FROM mingus_tasks WHERE state <> 'succeeded'");
+      if (failed > 0) {
+        throw new IllegalStateException(what + ": " + failed + " tasks did not succeed");
+      }
+      return n * 1e9 / nanos;
+    }
+  }
+
+  private double mingusNoop(Database db, TaskQueue queue, DataSource admin) throws Exception {
+    clearMingus(admin);
+    fillMingus(db, queue, s.tasks(), noop);
+    return mingusDrain(db, queue, admin, noopRuns, s.tasks(), "Mingus no-op drain");
+  }
+
+  private double dbsNoop(Scheduler client, HikariDataSource pool) throws Exception {
+    clearDbs(pool);
+    int chunk = 1000;
+    Instant now = Instant.now();
+    for (int from = 0; from < s.tasks(); from += chunk) {
+      List<TaskInstance<?>> instances = new ArrayList<>(chunk);
+      for (int i = from; i < Math.min(s.tasks(), from + chunk); i++) {
+        instances.add(dbsNoop.instance("n" + i));
+      }
+      client.scheduleBatch(instances, now);
+    }
+    long before = dbsRuns.get();
+    long n = s.tasks();
+    long start = System.nanoTime();
+    Scheduler scheduler = scheduler(pool);
+    scheduler.start();
+    try {
+      waitFor(() -> dbsRuns.get() - before >= n, "db-scheduler no-op drain: " + n + " tasks to run", dbsRuns, before, n);
+      waitFor(() -> count(pool, "SELECT count(*) FROM scheduled_tasks") == 0,
+          "db-scheduler no-op drain: the last completions to commit", dbsRuns, before, n);
+      return n * 1e9 / (System.nanoTime() - start);
+    } finally {
+      scheduler.stop();
+    }
+  }
+
+  @FunctionalInterface
+  private interface Condition {
+    boolean holds() throws Exception;
+  }
+
+  /** Waits for {@code c}, checking every 20 ms, failing when no task ran for 60 s. */
+  private static void waitFor(Condition c, String what, AtomicLong runs, long before, long n) throws Exception {
+    long last = runs.get();
+    long lastProgress = System.nanoTime();
+    while (!c.holds()) {
+      Thread.sleep(20);
+      long now = runs.get();
+      if (now != last) {
+        last = now;
+        lastProgress = System.nanoTime();
+      } else if (System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(60)) {
+        throw new IllegalStateException("waiting for " + what + ": no progress for 60 s (" + (now - before) + " of " + n
+            + " ran)");
+      }
+    }
+  }
+
+  // ---- log communication: tasks vs plain JDBC on the worker pool
+
+  private void logCommunication(Database db, TaskQueue queue, DataSource admin) throws Exception {
+    DataSource workerPool = db.pools().dataSource(PoolName.WORKER);
+    Load.Result before = Load.run(s.concurrency(), s.plainSeconds(), 0, () -> logWork.plain(workerPool));
+    check("plain JDBC log communication", before);
+    clearMingus(admin);
+    fillMingus(db, queue, s.tasks(), logCommunication);
+    long[] rowsBefore;
+    try (Connection c = admin.getConnection()) {
+      rowsBefore = logWork.counts(c);
+    }
+    double tasks = mingusDrain(db, queue, admin, logRuns, s.tasks(), "Mingus log-communication drain");
+    long[] rowsAfter;
+    try (Connection c = admin.getConnection()) {
+      rowsAfter = logWork.counts(c);
+    }
+    if (rowsAfter[0] - rowsBefore[0] != s.tasks() || rowsAfter[1] - rowsBefore[1] != s.tasks()) {
+      throw new IllegalStateException("log-communication tasks: " + s.tasks() + " tasks succeeded but "
+          + (rowsAfter[0] - rowsBefore[0]) + " rows were inserted and engagement grew by " + (rowsAfter[1] - rowsBefore[1]));
+    }
+    Load.Result after = Load.run(s.concurrency(), s.plainSeconds(), 0, () -> logWork.plain(workerPool));
+    check("plain JDBC log communication", after);
+    double plain = (before.perSecond() + after.perSecond()) / 2;
+    record("log-communication plain JDBC " + s.concurrency() + " threads (before)", before.perSecond());
+    record("log-communication plain JDBC " + s.concurrency() + " threads (after)", after.perSecond());
+    record("log-communication tasks concurrency " + s.concurrency(), tasks);
+    out.printf(Locale.ROOT, "  ratio log-communication tasks / plain JDBC (mean of before and after): %.3f%n",
+        tasks / plain);
+    rates.put("ratio logcomm tasks/plain", tasks / plain);
+  }
+
+  // ---- pickup latency on an idle worker
+
+  private void latency(Database db, TaskQueue queue, DataSource admin) throws Exception {
+    clearMingus(admin);
+    try (Database producerDb = Database.create(s.target().productionConfig(2)
+        .poolSize(PoolName.WORKER, 1, 0).build());
+        Worker w = worker(db, queue)) {
+      TaskQueue producer = TaskQueue.create(producerDb);
+      w.start();
+      Thread.sleep(500);
+      probe("same process (in-process wake)", db, queue);
+      probe("other producer (PostgreSQL NOTIFY)", producerDb, producer);
+    }
+  }
+
+  private void probe(String label, Database producerDb, TaskQueue producer) throws Exception {
+    long[] fromCommitCall = new long[s.latencySamples()];
+    long[] fromCommitReturn = new long[s.latencySamples()];
+    AtomicLong seqs = new AtomicLong(System.nanoTime());
+    for (int i = 0; i < s.latencySamples(); i++) {
+      long seq = seqs.incrementAndGet();
+      CompletableFuture<long[]> started = new CompletableFuture<>();
+      probeStarted.put(seq, started);
+      producerDb.inTransaction(io.mingus.db.TransactionOptions.named("bench.probe"), session -> {
+        producer.enqueue(session, probe, new Probe(seq), TaskOptions.defaults());
+        probeCommitStart.put(seq, System.nanoTime());
+      });
+      probeCommitEnd.put(seq, System.nanoTime());
+      long[] l = started.get(30, TimeUnit.SECONDS);
+      fromCommitCall[i] = l[0];
+      fromCommitReturn[i] = Math.max(0, l[1]);
+      probeStarted.remove(seq);
+      Thread.sleep(20 + ThreadLocalRandom.current().nextInt(30));
+    }
+    latencies.put(label + ", from the commit call", fromCommitCall);
+    latencies.put(label + ", from the commit's return", fromCommitReturn);
+  }
+
+  // ---- output
+
+  private void record(String what, double perSecond) {
+    rates.put(what, perSecond);
+    out.printf(Locale.ROOT, "  %-55s %9.0f tasks/s%n", what, perSecond);
+  }
+
+  private static void check(String what, Load.Result r) {
+    if (r.errors() > 0 || r.ops() == 0) {
+      throw new IllegalStateException(what + ": " + r.ops() + " done, " + r.errors() + " failed; first failure: "
+          + r.firstError(), r.firstError());
+    }
+  }
+
+  private void report() {
+    out.println("results:");
+    rates.forEach((k, v) -> out.printf(Locale.ROOT, "  %-55s %10.3f%n", k, v));
+    if (rates.containsKey("noop mingus") && rates.containsKey("noop db-scheduler")) {
+      out.printf(Locale.ROOT, "  ratio no-op Mingus / db-scheduler: %.2f%n",
+          rates.get("noop mingus") / rates.get("noop db-scheduler"));
+    }
+    latencies.forEach((k, v) -> out.printf(Locale.ROOT, "  pickup latency %s: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d samples)%n",
+        k, Load.quantile(v.clone(), 0.50) / 1e6, Load.quantile(v.clone(), 0.99) / 1e6, Load.quantile(v.clone(), 1.0) / 1e6,
+        v.length));
   }
 }
