@@ -19,14 +19,16 @@ public final class EngagementStore {
       + " total_communications = user_engagement_metrics.total_communications + EXCLUDED.total_communications,"
       + " sms_count = user_engagement_metrics.sms_count + EXCLUDED.sms_count,"
       + " email_count = user_engagement_metrics.email_count + EXCLUDED.email_count,"
-      + " last_activity = GREATEST(user_engagement_metrics.last_activity, EXCLUDED.last_activity)";
+      + " last_activity = GREATEST(COALESCE(user_engagement_metrics.last_activity, EXCLUDED.last_activity),"
+      + " EXCLUDED.last_activity)";
+  // GREATEST is NULL on H2 when an argument is NULL, hence the COALESCE in both forms.
   // H2 has no ON CONFLICT ... DO UPDATE; its standard MERGE does the same in one statement.
   private static final String H2 = "MERGE INTO user_engagement_metrics t USING (VALUES (CAST(? AS BIGINT),"
       + " CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TIMESTAMP WITH TIME ZONE)))"
       + " AS v(user_id, total, sms, email, at) ON t.user_id = v.user_id"
       + " WHEN MATCHED THEN UPDATE SET total_communications = t.total_communications + v.total,"
       + " sms_count = t.sms_count + v.sms, email_count = t.email_count + v.email,"
-      + " last_activity = GREATEST(t.last_activity, v.at)"
+      + " last_activity = GREATEST(COALESCE(t.last_activity, v.at), v.at)"
       + " WHEN NOT MATCHED THEN INSERT (user_id, total_communications, sms_count, email_count, last_activity)"
       + " VALUES (v.user_id, v.total, v.sms, v.email, v.at)";
 
