@@ -10,6 +10,7 @@ import io.mingus.comms.CommunicationService;
 import io.mingus.comms.CommunicationStatus;
 import io.mingus.comms.Page;
 import io.mingus.comms.User;
+import io.mingus.comms.ValidationException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -66,7 +67,17 @@ final class ApiRoutes {
 
   private void sendBatch(Context ctx) {
     ApiBodies.SendBatch body = bodies.read(ctx, ApiBodies.SendBatch.class);
-    List<Communication> sent = service.sendBatch(body.toRequests());
+    List<Communication> sent;
+    try {
+      sent = service.sendBatch(body.toRequests());
+    } catch (ValidationException e) {
+      // the service numbers the items "requests[i]"; this API calls the array "communications"
+      List<Problem.FieldProblem> errors = e.errors().stream()
+          .map(f -> new Problem.FieldProblem(
+              ProblemMapper.snakeCase(f.field()).replaceFirst("^requests", "communications"), f.message()))
+          .toList();
+      throw HttpProblem.invalid(ApiBodies.summary(errors), errors);
+    }
     ctx.status(HttpStatus.ACCEPTED).json(Map.of("communications", sent));
   }
 

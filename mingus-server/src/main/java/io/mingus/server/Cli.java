@@ -43,8 +43,12 @@ final class Cli {
         case CommandFailure f -> fail(commandLine, where + ": " + f.getMessage(), f.exitCode());
         default -> {
           ErrorKind kind = DatabaseErrors.classify(ex).kind();
-          if (kind == ErrorKind.CONNECTION || kind == ErrorKind.POOL_EXHAUSTED) {
+          if (kind == ErrorKind.CONNECTION) {
             yield fail(commandLine, where + ": the database cannot be reached: " + ex.getMessage(), FAILED);
+          }
+          if (kind == ErrorKind.POOL_EXHAUSTED) {
+            yield fail(commandLine, where + ": no database connection became free (raise DB_POOL_SIZE): "
+                + ex.getMessage(), FAILED);
           }
           LOG.error("{} failed", where, ex);
           yield fail(commandLine, where + ": failed: " + ex, FAILED);

@@ -58,6 +58,8 @@ final class Services implements AutoCloseable {
     try {
       TaskQueue queue = TaskQueue.create(db);
       CommunicationService.migrate(db);
+      // Hibernate's first build takes seconds: pay it at start, not in the first request
+      db.sessionFactory();
       CommunicationService service = CommunicationService.create(db, queue, Providers.fromEnvironment(env));
       return new Services(db, queue, service, gc);
     } catch (RuntimeException e) {
