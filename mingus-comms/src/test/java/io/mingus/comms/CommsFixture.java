@@ -2,6 +2,7 @@ package io.mingus.comms;
 
 import io.mingus.comms.internal.OutboxProvider;
 import io.mingus.db.Database;
+import io.mingus.db.DatabaseConfig;
 import io.mingus.db.RetryPolicy;
 import io.mingus.db.TestDb;
 import io.mingus.db.TestEngine;
@@ -43,12 +44,17 @@ final class CommsFixture implements AutoCloseable {
 
   /** With the SMS provider {@code sms} wraps (it receives the outbox). */
   CommsFixture(TestEngine engine, UnaryOperator<SmsProvider> sms) {
+    this(engine, sms, UnaryOperator.identity());
+  }
+
+  /** With the SMS provider {@code sms} wraps and the database configuration {@code config} changes. */
+  CommsFixture(TestEngine engine, UnaryOperator<SmsProvider> sms, UnaryOperator<DatabaseConfig.Builder> config) {
     try {
       outbox = Files.createTempDirectory("mingus-outbox").resolve("outbox.jsonl");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    testDb = TestDb.open(engine, c -> c, b -> b.entities(CommunicationService.entities()));
+    testDb = TestDb.open(engine, config, b -> b.entities(CommunicationService.entities()));
     db = testDb.db();
     queue = TaskQueue.create(db);
     CommunicationService.migrate(db);
@@ -94,6 +100,16 @@ final class CommsFixture implements AutoCloseable {
     try (Connection c = testDb.rawConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql, e);
+    }
+  }
+
+  /** A single value from SQL run outside every pool, as a string. */
+  String text(String sql) {
+    try (Connection c = testDb.rawConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
     } catch (SQLException e) {
       throw new IllegalStateException(sql, e);
     }

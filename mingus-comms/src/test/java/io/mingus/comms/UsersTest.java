@@ -61,6 +61,9 @@ class UsersTest {
       assertThat(p.dailyLimit()).isEqualTo(10);
       assertThat(p.updatedAt()).isEqualTo(CommsFixture.NOON_UTC.plusSeconds(300));
       assertThat(f.comms.preferences(id)).isEqualTo(p);
+      // Stored as written, whatever the JVM's zone (the tests run in America/New_York on purpose).
+      assertThat(f.text("SELECT CAST(quiet_hours_start AS VARCHAR(20)) FROM communication_preferences"))
+          .isEqualTo("22:00:00");
 
       Preferences cleared = f.comms.updatePreferences(id, new PreferencesUpdate(null, null, null, null, 3, true));
       assertThat(cleared.quietHoursStart()).isNull();

@@ -7,6 +7,8 @@ import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
 import java.time.LocalTime;
+import org.hibernate.annotations.JdbcType;
+import org.hibernate.type.descriptor.jdbc.LocalTimeJdbcType;
 
 /** A row of {@code communication_preferences}. Not thread-safe (a Hibernate entity). */
 @Entity
@@ -25,9 +27,13 @@ public class PreferencesEntity {
   @Column(name = "email_enabled", nullable = false)
   private boolean emailEnabled = true;
 
+  // Bound with setObject(LocalTime): the factory's hibernate.jdbc.time_zone=UTC would otherwise
+  // shift a wall-clock time by the JVM's offset (22:00 stored as 03:00 in New York).
+  @JdbcType(LocalTimeJdbcType.class)
   @Column(name = "quiet_hours_start")
   private LocalTime quietHoursStart;
 
+  @JdbcType(LocalTimeJdbcType.class)
   @Column(name = "quiet_hours_end")
   private LocalTime quietHoursEnd;
 
