@@ -3,6 +3,7 @@ package io.mingus.comms;
 import io.mingus.comms.internal.OutboxProvider;
 import io.mingus.db.Database;
 import io.mingus.db.DatabaseConfig;
+import io.mingus.db.PoolName;
 import io.mingus.db.RetryPolicy;
 import io.mingus.db.TestDb;
 import io.mingus.db.TestEngine;
@@ -54,7 +55,9 @@ final class CommsFixture implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    testDb = TestDb.open(engine, config, b -> b.entities(CommunicationService.entities()));
+    // A worker running 4 tasks needs 4 connections plus some for claims and outcomes.
+    testDb = TestDb.open(engine, c -> config.apply(c.poolSize(PoolName.WORKER, 6, 0)),
+        b -> b.entities(CommunicationService.entities()));
     db = testDb.db();
     queue = TaskQueue.create(db);
     CommunicationService.migrate(db);

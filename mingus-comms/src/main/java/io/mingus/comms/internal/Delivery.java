@@ -117,7 +117,8 @@ public final class Delivery {
       };
     } catch (ProviderException e) {
       if (e.retryable() && !lastAttempt) {
-        LOG.warn("provider {} could not send communication {} (will retry): {}", provider, p.id(), e.getMessage());
+        // The worker logs the failed attempt and its next run.
+        LOG.debug("provider {} could not send communication {} (will retry): {}", provider, p.id(), e.getMessage());
         throw e;
       }
       String error = (e.retryable() ? "provider unavailable, attempts exhausted: " : "provider refused: ")

@@ -16,7 +16,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.junit.jupiter.api.io.TempDir;
 
 class OutboxProviderTest {
@@ -24,6 +30,25 @@ class OutboxProviderTest {
 
   @TempDir
   Path dir;
+
+  private final List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final ListAppender<ILoggingEvent> appender = new ListAppender<>() {
+    @Override
+    protected void append(ILoggingEvent e) {
+      logged.add(e.getFormattedMessage());
+    }
+  };
+
+  @BeforeEach
+  void captureLog() {
+    appender.start();
+    ((Logger) LoggerFactory.getLogger(OutboxProvider.class)).addAppender(appender);
+  }
+
+  @AfterEach
+  void releaseLog() {
+    ((Logger) LoggerFactory.getLogger(OutboxProvider.class)).detachAppender(appender);
+  }
 
   @Test
   void every_message_becomes_one_json_line_with_its_text_verbatim() throws Exception {
@@ -35,6 +60,8 @@ class OutboxProviderTest {
 
     List<String> lines = Files.readAllLines(file);
     assertThat(lines).hasSize(2);
+    assertThat(logged).hasSize(2);
+    assertThat(logged.getFirst()).contains("sms communication 7").doesNotContain("quoted").doesNotContain("DROP");
     JsonNode sms = JSON.readTree(lines.get(0));
     assertThat(sms.get("channel").asText()).isEqualTo("sms");
     assertThat(sms.get("communication_id").asLong()).isEqualTo(7);
