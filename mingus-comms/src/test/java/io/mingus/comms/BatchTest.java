@@ -31,6 +31,9 @@ class BatchTest {
           CommsFixture.sms(ada + bob + 100, "who?"))))
           .isInstanceOfSatisfying(ValidationException.class, e -> assertThat(e.errors()).extracting(FieldError::field)
               .containsExactly("requests[1].user_id"));
+      assertThatThrownBy(() -> f.comms.sendBatch(java.util.Collections.nCopies(1_001, CommsFixture.sms(ada, "x"))))
+          .isInstanceOfSatisfying(ValidationException.class, e -> assertThat(e.errors()).extracting(FieldError::field)
+              .containsExactly("requests"));
       assertThat(f.count("SELECT COUNT(*) FROM communication_metrics")).isZero();
       assertThat(f.count("SELECT COUNT(*) FROM mingus_tasks")).isZero();
 
