@@ -53,7 +53,7 @@ final class TasksBench {
   record Settings(Target target, int tasks, int concurrency, int rounds, Duration enqueueSeconds, int batch,
       Duration plainSeconds, int latencySamples, int users, Set<String> phases, Set<String> systems) {
 
-    static final List<String> PHASES = List.of("enqueue", "noop", "logcomm", "latency");
+    static final List<String> PHASES = List.of("enqueue", "notify", "noop", "logcomm", "latency");
     static final List<String> SYSTEMS = List.of("mingus", "db-scheduler");
 
     static Settings from(Args a) {
@@ -185,6 +185,9 @@ final class TasksBench {
       Scheduler client = scheduler(dbsPool);
       if (s.phases().contains("enqueue")) {
         enqueueRates(db, queue, admin, client, dbsPool);
+      }
+      if (s.phases().contains("notify") && s.systems().contains("mingus")) {
+        notifyCost(admin);
       }
       if (s.phases().contains("noop")) {
         List<String> order = new ArrayList<>(s.systems());
@@ -329,6 +332,52 @@ final class TasksBench {
     }
     clearMingus(admin);
     clearDbs(dbsPool);
+  }
+
+  // ---- what a NOTIFY in the enqueueing transaction costs
+
+  /**
+   * Plain JDBC on the main pool (no proxy), {@code concurrency} threads: a transaction inserting one
+   * task row, with and without a {@code pg_notify} in the same statement (as Mingus's enqueue does,
+   * on a channel nobody listens to), alternated in rounds.
+   */
+  private void notifyCost(DataSource admin) throws Exception {
+    String insert = "INSERT INTO mingus_tasks (queue, name, payload, priority, state, attempt, max_attempts,"
+        + " timeout_ms, run_at, created_at) VALUES ('notify-probe', 'bench.row', '{}'::jsonb, 0, 'queued', 0, 1, 1000,"
+        + " now(), now())";
+    String plain = insert + " RETURNING id";
+    String notifying = "WITH ins AS (" + insert + " RETURNING id) SELECT id, pg_notify('mingus_bench_probe', 'x') FROM ins";
+    Map<String, String> variants = new LinkedHashMap<>();
+    variants.put("insert", plain);
+    variants.put("insert+pg_notify", notifying);
+    Map<String, Double> sums = new LinkedHashMap<>();
+    List<String> order = new ArrayList<>(variants.keySet());
+    int rounds = Math.max(2, s.rounds() * 2);
+    for (int round = 0; round <= rounds; round++) {
+      for (String v : order) {
+        String sql = variants.get(v);
+        Load.Result r = Load.run(s.concurrency(), s.enqueueSeconds(), 0, () -> {
+          try (Connection c = admin.getConnection()) {
+            c.setAutoCommit(false);
+            try (var ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+              rs.next();
+            }
+            c.commit();
+          }
+        });
+        check("notify cost " + v, r);
+        if (round > 0) {
+          sums.merge(v, r.perSecond() / rounds, Double::sum);
+        }
+      }
+      order.addLast(order.removeFirst());
+    }
+    sql(admin, "DELETE FROM mingus_tasks WHERE queue = 'notify-probe'");
+    sums.forEach((v, rate) -> record("one-row transaction " + v + ", " + s.concurrency() + " threads, plain JDBC", rate));
+    double ratio = sums.get("insert+pg_notify") / sums.get("insert");
+    rates.put("ratio insert with pg_notify / without", ratio);
+    out.printf(Locale.ROOT, "  ratio one-row transactions with pg_notify / without: %.3f (mean of %d rounds after a warm-up"
+        + " round)%n", ratio, rounds);
   }
 
   // ---- no-op drains
