@@ -233,11 +233,43 @@ final class TaskStore {
         return readClaimed(ps.executeQuery(), 0);
       }
     }
-    List<Claimed> rows;
-    try (PreparedStatement ps = c.prepareStatement(select.replace("SELECT id ", "SELECT " + CLAIMED_COLUMNS + " "))) {
+    return claimH2(c, select, queue, names, limit, owner, now);
+  }
+
+  /**
+   * H2 locks every row matching a {@code FOR UPDATE} query before it applies the {@code LIMIT}, so
+   * a claim at 10,000 queued rows would lock them all. Instead: read candidates without locks
+   * (four times the limit, so that workers racing for the head of the queue still find some), lock
+   * those still queued with {@code SKIP LOCKED}, and take the first {@code limit}.
+   */
+  private List<Claimed> claimH2(Connection c, String select, String queue, Collection<String> names, int limit,
+      String owner, Instant now) throws SQLException {
+    List<Long> candidates = new ArrayList<>();
+    // Ordering by the claim index's own columns lets H2 read it in order instead of sorting.
+    String unlocked = select.replace(" FOR UPDATE SKIP LOCKED", "")
+        .replace("ORDER BY priority DESC", "ORDER BY state, queue, priority DESC");
+    try (PreparedStatement ps = c.prepareStatement(unlocked)) {
       int i = bindClaimFilter(ps, 1, queue, names, now);
-      ps.setInt(i, limit);
+      ps.setInt(i, limit * 4);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          candidates.add(rs.getLong(1));
+        }
+      }
+    }
+    if (candidates.isEmpty()) {
+      return List.of();
+    }
+    List<Claimed> rows;
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + CLAIMED_COLUMNS + " FROM " + TABLE + " WHERE id IN ("
+        + marks(candidates.size()) + ") AND state = 'queued' ORDER BY priority DESC, run_at, id FOR UPDATE SKIP LOCKED")) {
+      for (int k = 0; k < candidates.size(); k++) {
+        ps.setLong(k + 1, candidates.get(k));
+      }
       rows = readClaimed(ps.executeQuery(), 1);
+    }
+    if (rows.size() > limit) {
+      rows = rows.subList(0, limit);
     }
     if (!rows.isEmpty()) {
       try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE + " SET state = 'running', lease_owner = ?,"
@@ -289,9 +321,13 @@ final class TaskStore {
   /** Marks many tasks that wrote nothing succeeded in one statement; returns the rows changed. */
   int succeedAll(Session s, List<Claimed> tasks, String owner, Instant now) {
     StringBuilder sql = new StringBuilder("UPDATE " + TABLE + " SET state = 'succeeded', finished_at = ?,"
-        + " heartbeat_at = NULL WHERE lease_owner = ? AND state = 'running' AND (");
-    List<Object> params = new ArrayList<>(2 + tasks.size() * 2);
+        + " heartbeat_at = NULL WHERE id IN (" + marks(tasks.size()) + ") AND lease_owner = ? AND state = 'running'"
+        + " AND (");
+    List<Object> params = new ArrayList<>(2 + tasks.size() * 3);
     params.add(ts(now));
+    for (Claimed t : tasks) {
+      params.add(t.id());
+    }
     params.add(owner);
     for (int k = 0; k < tasks.size(); k++) {
       sql.append(k == 0 ? "" : " OR ").append("(id = ? AND attempt = ?)");

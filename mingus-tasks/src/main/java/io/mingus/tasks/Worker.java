@@ -111,6 +111,7 @@ public final class Worker implements AutoCloseable {
   final ScheduledExecutorService timeouts;
   private volatile boolean killed;
   private volatile boolean heartbeatsPaused;
+  private volatile boolean lanesStopped;
 
   private Worker(Builder b) {
     this.db = b.db;
@@ -247,6 +248,7 @@ public final class Worker implements AutoCloseable {
     queue.removeWaker(waker);
     lanes.values().forEach(Lane::wake);
     joinLanes();
+    lanesStopped = true;
     if (!awaitDrained(shutdownTimeout)) {
       List<Execution> left = List.copyOf(inFlight.values());
       LOG.warn("worker {}: {} tasks still running after the shutdown timeout of {} ms; interrupting them and giving"
@@ -495,6 +497,11 @@ public final class Worker implements AutoCloseable {
     });
     joinAll(Duration.ofSeconds(10));
     timeouts.shutdownNow();
+  }
+
+  /** Whether close() has stopped every lane (no more claims). */
+  boolean lanesStoppedForTest() {
+    return lanesStopped;
   }
 
   /** Stops (or resumes) this worker's heartbeats, as if it hung. */

@@ -57,6 +57,10 @@ final class Fixture implements AutoCloseable {
     return db.fromTransaction(s -> s.queryOne(sql, rs -> rs.getLong(1), params).orElseThrow());
   }
 
+  List<String> strings(String sql, Object... params) {
+    return db.fromTransaction(s -> s.query(sql, rs -> rs.getString(1), params));
+  }
+
   long tasksIn(TaskState state) {
     return count("SELECT COUNT(*) FROM mingus_tasks WHERE state = ?", state.label());
   }

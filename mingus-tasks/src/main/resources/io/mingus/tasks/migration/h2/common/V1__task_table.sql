@@ -26,4 +26,4 @@ CREATE INDEX mingus_tasks_claim ON mingus_tasks (state, queue, priority DESC, ru
 CREATE INDEX mingus_tasks_running ON mingus_tasks (state, heartbeat_at);
 CREATE INDEX mingus_tasks_finished ON mingus_tasks (state, finished_at);
 CREATE UNIQUE INDEX mingus_tasks_unique_key ON mingus_tasks (unique_key);
-CREATE INDEX mingus_tasks_state_queue ON mingus_tasks (state, queue, id);
+
