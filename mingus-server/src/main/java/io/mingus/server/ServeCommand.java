@@ -39,6 +39,7 @@ final class ServeCommand implements Callable<Integer> {
     Worker worker = null;
     MingusApp app = null;
     try {
+      services.warm();
       worker = noWorkers ? null : Workers.start(services, queues, concurrency);
       app = MingusApp.create(services.db(), services.queue(), services.service(), settings).start();
     } catch (RuntimeException e) {

@@ -58,8 +58,6 @@ final class Services implements AutoCloseable {
     try {
       TaskQueue queue = TaskQueue.create(db);
       CommunicationService.migrate(db);
-      // Hibernate's first build takes seconds: pay it at start, not in the first request
-      db.sessionFactory();
       CommunicationService service = CommunicationService.create(db, queue, Providers.fromEnvironment(env));
       return new Services(db, queue, service, gc);
     } catch (RuntimeException e) {
@@ -67,6 +65,12 @@ final class Services implements AutoCloseable {
       gc.close();
       throw e;
     }
+  }
+
+  /** Builds Hibernate now: its first build takes seconds, better paid at start than by a request. */
+  Services warm() {
+    db.sessionFactory();
+    return this;
   }
 
   Database db() {

@@ -29,6 +29,7 @@ final class WorkerCommand implements Callable<Integer> {
     Services services = Services.open(parent.env());
     Worker worker;
     try {
+      services.warm();
       worker = Workers.start(services, queues, concurrency);
     } catch (RuntimeException e) {
       services.close();
