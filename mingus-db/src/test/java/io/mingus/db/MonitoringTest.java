@@ -54,7 +54,10 @@ class MonitoringTest {
   @EnumSource(TestEngine.class)
   void health_reports_every_pool_with_latency_utilization_and_breaker(TestEngine engine) {
     Instant now = Instant.parse("2026-03-01T12:00:00Z");
-    try (TestDb t = TestDb.open(engine, c -> c, b -> b.clock(InstantSource.fixed(now)))) {
+    // A generous timeout: a pool is degraded when its check takes more than half of it, and this
+    // test asserts healthy even on a busy machine.
+    try (TestDb t = TestDb.open(engine, c -> c.healthCheckTimeout(Duration.ofSeconds(10)),
+        b -> b.clock(InstantSource.fixed(now)))) {
       Database db = t.db();
       HealthReport report = db.health();
       assertThat(report.status()).isEqualTo(HealthStatus.HEALTHY);
@@ -101,8 +104,10 @@ class MonitoringTest {
           b -> db.inTransaction(TransactionOptions.named("c").withPropagation(Propagation.REQUIRES_NEW), c -> {
             PoolMetrics busy = db.pools().metrics(PoolName.MAIN);
             assertThat(busy.checkedOut()).isEqualTo(3);
-            assertThat(busy.total()).isEqualTo(3);
-            assertThat(busy.overflow()).as("connections above pool_size").isEqualTo(1);
+            // Hikari may open idle ones on top to keep minimumIdle (= pool_size) idle connections.
+            assertThat(busy.total()).isBetween(3, 5);
+            assertThat(busy.overflow()).as("open connections above pool_size").isEqualTo(busy.total() - 2)
+                .isPositive();
             assertThat(busy.utilization()).isEqualTo(3.0 / 5);
           })));
       PoolMetrics after = db.pools().metrics(PoolName.MAIN);
