@@ -22,15 +22,14 @@ final class Listener implements Runnable {
 
   private final Worker worker;
   private final PoolConfig config;
-  private final String schema;
   private final String channel;
   private volatile boolean stopped;
   private volatile Connection connection;
+  private volatile boolean listening;
 
-  Listener(Worker worker, PoolConfig config, String schema, String channel) {
+  Listener(Worker worker, PoolConfig config, String channel) {
     this.worker = worker;
     this.config = config;
-    this.schema = schema;
     this.channel = channel;
   }
 
@@ -62,6 +61,7 @@ final class Listener implements Runnable {
         failing = false;
         backoffMillis = 100;
         worker.wakeAll();
+        listening = true;
         PGConnection pg = c.unwrap(PGConnection.class);
         while (!stopped) {
           PGNotification[] got = pg.getNotifications(5000);
@@ -85,6 +85,7 @@ final class Listener implements Runnable {
         }
         backoffMillis = Math.min(5000, backoffMillis * 2);
       } finally {
+        listening = false;
         connection = null;
       }
     }
@@ -116,7 +117,7 @@ final class Listener implements Runnable {
     return c;
   }
 
-  String schema() {
-    return schema;
+  boolean listening() {
+    return listening;
   }
 }

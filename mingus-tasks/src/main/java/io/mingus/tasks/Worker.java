@@ -137,7 +137,7 @@ public final class Worker implements AutoCloseable {
     this.runner = new Runner(this);
     this.completer = new Completer(this);
     this.listener = db.dialect() == Dialect.POSTGRESQL
-        ? new Listener(this, db.pools().config(PoolName.WORKER), db.config().schema(), store.channel()) : null;
+        ? new Listener(this, db.pools().config(PoolName.WORKER), store.channel()) : null;
     this.timeouts = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("mingus-task-timeouts-"
         + id).factory());
   }
@@ -497,6 +497,11 @@ public final class Worker implements AutoCloseable {
     });
     joinAll(Duration.ofSeconds(10));
     timeouts.shutdownNow();
+  }
+
+  /** Whether the LISTEN connection is up and the lanes were woken after it came up. */
+  boolean listeningForTest() {
+    return listener != null && listener.listening();
   }
 
   /** Whether close() has stopped every lane (no more claims). */

@@ -1,0 +1,206 @@
+package io.mingus.tasks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mingus.db.RetryPolicy;
+import io.mingus.db.TestEngine;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class FailureTest {
+  private static final RetryPolicy POLICY =
+      new RetryPolicy(100, Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofDays(1));
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void retries_wait_the_policys_jittered_delay_by_the_clock_and_then_fail_with_the_error(TestEngine engine) {
+    SettableClock clock = new SettableClock(Fixture.t0());
+    try (Fixture f = Fixture.open(engine, clock)) {
+      Flaky flaky = new Flaky();
+      f.start(f.worker("w1").register(flaky).retryPolicy(POLICY).random(() -> 0.5));
+      long id = f.queue.enqueue(flaky, new Tasks.N(1), TaskOptions.defaults().withMaxAttempts(4));
+
+      Instant failedAt = Fixture.t0();
+      for (int attempt = 1; attempt <= 3; attempt++) {
+        int a = attempt;
+        await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).attempt() == a
+            && f.task(id).state() == TaskState.QUEUED);
+        TaskRecord t = f.task(id);
+        Duration expected = Duration.ofNanos(POLICY.ceiling(attempt).toNanos() / 2);
+        assertThat(t.runAt()).as("attempt %d", attempt).isEqualTo(failedAt.plus(expected));
+        assertThat(t.lastErrorKind()).isEqualTo("TASK");
+        assertThat(flaky.runs.get()).as("not run again before the clock reaches run_at").isEqualTo(attempt);
+        clock.set(t.runAt());
+        failedAt = t.runAt();
+      }
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
+
+      TaskRecord t = f.task(id);
+      assertThat(t.attempt()).isEqualTo(4);
+      assertThat(t.lastErrorKind()).isEqualTo("TASK");
+      assertThat(t.lastErrorMessage()).contains("provider busy, attempt 4");
+      assertThat(t.lastErrorStack()).contains("FailureTest$Flaky.run");
+      assertThat(t.finishedAt()).isEqualTo(failedAt);
+      assertThat(f.db.meterRegistry().get("mingus.tasks.retries").counter().count()).isEqualTo(3.0);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void an_integrity_error_is_not_retried_and_its_writes_roll_back(TestEngine engine) {
+    try (Fixture f = Fixture.open(engine)) {
+      f.db.inTransaction(s -> s.update("INSERT INTO witness (n) VALUES (3)"));
+      Tasks.Witness witness = new Tasks.Witness();
+      f.start(f.worker("w1").register(witness));
+      long id = f.queue.enqueue(witness, new Tasks.N(3), TaskOptions.defaults().withMaxAttempts(5));
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
+      TaskRecord t = f.task(id);
+      assertThat(t.attempt()).isEqualTo(1);
+      assertThat(t.lastErrorKind()).isEqualTo("INTEGRITY");
+      assertThat(f.count("SELECT COUNT(*) FROM witness")).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void a_task_that_keeps_failing_with_a_retryable_database_error_ends_failed_with_its_error(TestEngine engine) {
+    try (Fixture f = Fixture.open(engine)) {
+      AlwaysDeadlocked task = new AlwaysDeadlocked();
+      f.start(f.worker("w1").register(task).random(() -> 0.0));
+      long id = f.queue.enqueue(task, new Tasks.N(1), TaskOptions.defaults().withMaxAttempts(3));
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
+      TaskRecord t = f.task(id);
+      assertThat(t.attempt()).isEqualTo(3);
+      assertThat(t.lastErrorKind()).isEqualTo("DEADLOCK");
+      assertThat(t.lastErrorMessage()).contains("deadlock detected");
+      assertThat(f.count("SELECT COUNT(*) FROM effect")).as("every attempt rolled back").isZero();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void a_validation_error_fails_at_once(TestEngine engine) {
+    try (Fixture f = Fixture.open(engine)) {
+      Invalid task = new Invalid();
+      f.start(f.worker("w1").register(task));
+      long id = f.queue.enqueue(task, new Tasks.N(1), TaskOptions.defaults());
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
+      assertThat(f.task(id).lastErrorKind()).isEqualTo("VALIDATION");
+      assertThat(f.task(id).attempt()).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void a_task_past_its_timeout_is_interrupted_and_runs_again(TestEngine engine) {
+    try (Fixture f = Fixture.open(engine)) {
+      Hanging task = new Hanging();
+      f.start(f.worker("w1").register(task).random(() -> 0.0));
+      long id = f.queue.enqueue(task, new Tasks.N(1), TaskOptions.defaults().withTimeout(Duration.ofMillis(300)));
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.SUCCEEDED);
+      TaskRecord t = f.task(id);
+      assertThat(t.attempt()).isEqualTo(2);
+      assertThat(t.lastErrorKind()).isEqualTo("TIMEOUT");
+      assertThat(task.interrupted.getCount()).isZero();
+    }
+  }
+
+  /** Fails with a failure it declares retryable. */
+  static final class Flaky implements Task<Tasks.N> {
+    final AtomicInteger runs = new AtomicInteger();
+
+    @Override
+    public String name() {
+      return "test.flaky";
+    }
+
+    @Override
+    public Class<Tasks.N> payloadType() {
+      return Tasks.N.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, Tasks.N p) {
+      runs.incrementAndGet();
+      throw new IllegalStateException("provider busy, attempt " + ctx.attempt());
+    }
+
+    @Override
+    public boolean isRetryable(Throwable failure) {
+      return failure instanceof IllegalStateException;
+    }
+  }
+
+  /** Writes, then fails as if the database broke a deadlock (retryable). */
+  static final class AlwaysDeadlocked implements Task<Tasks.N> {
+    @Override
+    public String name() {
+      return "test.deadlocked";
+    }
+
+    @Override
+    public Class<Tasks.N> payloadType() {
+      return Tasks.N.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, Tasks.N p) throws SQLException {
+      ctx.session().update("INSERT INTO effect (task_id, attempt) VALUES (?, ?)", ctx.taskId(), ctx.attempt());
+      throw new SQLException("deadlock detected", "40P01");
+    }
+  }
+
+  static final class Invalid implements Task<Tasks.N> {
+    @Override
+    public String name() {
+      return "test.invalid";
+    }
+
+    @Override
+    public Class<Tasks.N> payloadType() {
+      return Tasks.N.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, Tasks.N p) {
+      throw new IllegalArgumentException("phone number is not valid");
+    }
+  }
+
+  /** Hangs on its first attempt until interrupted. */
+  static final class Hanging implements Task<Tasks.N> {
+    final CountDownLatch interrupted = new CountDownLatch(1);
+
+    @Override
+    public String name() {
+      return "test.hanging";
+    }
+
+    @Override
+    public Class<Tasks.N> payloadType() {
+      return Tasks.N.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, Tasks.N p) {
+      if (ctx.attempt() == 1) {
+        try {
+          new CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+          interrupted.countDown();
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+}

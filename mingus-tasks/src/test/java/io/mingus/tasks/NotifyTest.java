@@ -1,0 +1,26 @@
+package io.mingus.tasks;
+
+import static org.awaitility.Awaitility.await;
+
+import io.mingus.db.TestEngine;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class NotifyTest {
+
+  @Test
+  void on_postgresql_a_task_starts_within_seconds_on_an_idle_worker_that_polls_once_a_minute() {
+    try (Fixture f = Fixture.open(TestEngine.POSTGRESQL)) {
+      Tasks.Witness witness = new Tasks.Witness();
+      Worker w = f.start(f.worker("w1").register(witness).pollInterval(Duration.ofMinutes(1)));
+      // Another TaskQueue (as in another process): no in-process wake-up, only the NOTIFY.
+      TaskQueue elsewhere = TaskQueue.create(f.db);
+      await().atMost(Duration.ofSeconds(20)).until(w::listeningForTest);
+      long first = elsewhere.enqueue(witness, new Tasks.N(1), TaskOptions.defaults());
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(first).state() == TaskState.SUCCEEDED);
+
+      long second = elsewhere.enqueue(witness, new Tasks.N(2), TaskOptions.defaults());
+      await().atMost(Duration.ofSeconds(5)).until(() -> f.task(second).state() == TaskState.SUCCEEDED);
+    }
+  }
+}
