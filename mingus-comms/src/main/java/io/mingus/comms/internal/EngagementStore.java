@@ -3,8 +3,13 @@ package io.mingus.comms.internal;
 import static io.mingus.comms.internal.Rows.ts;
 
 import io.mingus.comms.Channel;
+import io.mingus.comms.CommsException;
 import io.mingus.db.Dialect;
 import io.mingus.db.Session;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Instant;
 
 /**
@@ -34,11 +39,43 @@ public final class EngagementStore {
 
   private EngagementStore() {}
 
+  private static final int H2_ATTEMPTS = 20;
+
   /** Counts {@code count} communications sent to {@code userId} on {@code channel} at {@code at}. */
   public static void record(Session session, long userId, Channel channel, int count, Instant at) {
     long sms = channel == Channel.SMS ? count : 0;
     long email = channel == Channel.EMAIL ? count : 0;
-    session.update(session.dialect() == Dialect.POSTGRESQL ? POSTGRES : H2, userId, (long) count, sms, email, ts(at));
+    if (session.dialect() == Dialect.POSTGRESQL) {
+      session.update(POSTGRES, userId, (long) count, sms, email, ts(at));
+      return;
+    }
+    // H2's MERGE is not atomic against a concurrent MERGE that inserts the same missing row: the
+    // loser fails on the primary key. Under a savepoint of its own (plain JDBC, so no ORM state is
+    // involved) the statement is undone and run again, and then finds the row and updates it.
+    Connection conn = session.connection();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        Savepoint sp = conn.setSavepoint();
+        try (PreparedStatement ps = conn.prepareStatement(H2)) {
+          ps.setLong(1, userId);
+          ps.setLong(2, count);
+          ps.setLong(3, sms);
+          ps.setLong(4, email);
+          ps.setObject(5, ts(at));
+          ps.executeUpdate();
+          conn.releaseSavepoint(sp);
+          return;
+        } catch (SQLException e) {
+          conn.rollback(sp);
+          if (!"23505".equals(e.getSQLState()) || attempt >= H2_ATTEMPTS) {
+            throw e;
+          }
+        }
+      } catch (SQLException e) {
+        throw new CommsException("could not count a " + channel.label() + " communication in the engagement of user "
+            + userId + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   /** Creates a user's zero counters. */
