@@ -90,7 +90,9 @@ public final class Database implements AutoCloseable {
     try (var c = pools.dataSource(PoolName.MAIN).getConnection(); var st = c.createStatement()) {
       st.execute("CREATE SCHEMA IF NOT EXISTS " + config.schema());
     } catch (java.sql.SQLException e) {
-      LOG.warn("could not create schema {} at start: {}", config.schema(), e.getMessage());
+      LOG.warn("could not create schema {} at start ({}); the first transaction that gets a connection will",
+          config.schema(), e.getMessage());
+      pools.createSchemaOnFirstUse(config.schema());
     }
   }
 

@@ -51,7 +51,7 @@ class BreakerTest {
       Throwable refused = catchThrowable(() -> selectOne(db));
       assertThat(refused).isInstanceOf(DatabaseUnavailableException.class)
           .hasMessageContaining("pool 'main'").hasMessageContaining("transaction 'ping'")
-          .hasMessageContaining("circuit breaker is open");
+          .hasMessageContaining("circuit breaker is open").hasMessageContaining("1000 ms after opening");
       assertThat(((DatabaseUnavailableException) refused).pool()).isEqualTo(PoolName.MAIN);
       assertThat(DatabaseErrors.classify(refused).kind()).isEqualTo(ErrorKind.CONNECTION);
       assertThat(poolTouches(db)).as("an open breaker does not touch the pool").isEqualTo(touches);
@@ -91,10 +91,10 @@ class BreakerTest {
         Database db = t.db();
         assertThat(db.health().status()).isEqualTo(HealthStatus.UNHEALTHY);
         proxy.restore();
-        // Only the connection is awaited: the test's schema, which start-up could not create, does
-        // not matter here (in production Flyway's migrate() creates DB_SCHEMA).
+        // Start-up could not create the test's schema; the first transaction with a connection does.
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-            .untilAsserted(() -> selectOne(db));
+            .untilAsserted(() -> db.inTransaction(s -> s.update("CREATE TABLE late (id INT)")));
+        db.inTransaction(s -> s.update("INSERT INTO late VALUES (1)"));
         assertThat(db.pools().breakerState(PoolName.MAIN)).isEqualTo("closed");
       }
     }

@@ -54,6 +54,28 @@ class ErrorsTest {
     }
   }
 
+  /**
+   * PostgreSQL puts the offending row values in a constraint violation's detail, which Mingus
+   * keeps out of messages. H2 always names the key value in its own message, so this is checked
+   * on PostgreSQL only.
+   */
+  @ParameterizedTest
+  @EnumSource(value = TestEngine.class, names = "POSTGRESQL")
+  void row_values_stay_out_of_constraint_violation_messages(TestEngine engine) {
+    try (TestDb t = TestDb.open(engine)) {
+      Database db = t.db();
+      db.inTransaction(s -> s.update("CREATE TABLE users (email VARCHAR(100) PRIMARY KEY)"));
+      db.inTransaction(s -> s.update("INSERT INTO users VALUES (?)", "private.person@example.org"));
+      Throwable dup = catchThrowable(() -> db.inTransaction(
+          s -> s.update("INSERT INTO users VALUES (?)", "private.person@example.org")));
+      assertThat(DatabaseErrors.classify(dup).kind()).isEqualTo(ErrorKind.INTEGRITY);
+      for (Throwable c = dup; c != null; c = c.getCause()) {
+        assertThat(c.getMessage()).doesNotContain("private.person");
+      }
+      assertThat(dup).hasMessageContaining("23505");
+    }
+  }
+
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource({
       "08000, CONNECTION", "08001, CONNECTION", "08003, CONNECTION", "08006, CONNECTION", "08S01, CONNECTION",

@@ -250,8 +250,9 @@ public final class Engine {
       throw new DatabaseUnavailableException(options.pool(), "pool '" + options.pool().label()
           + "' refused transaction '" + options.name() + "' at once: its circuit breaker is open after "
           + breaker.getCircuitBreakerConfig().getMinimumNumberOfCalls() + " connection failures in a row. It lets a"
-          + " probe through " + breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1) / 1000
-          + " s after opening and closes when the database answers. Check the database, then retry", null);
+          + " probe through " + breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1)
+          + " ms after opening (DB_CIRCUIT_RECOVERY_TIMEOUT) and closes when the database answers. Check the"
+          + " database, then retry", null);
     }
     return breaker;
   }

@@ -32,6 +32,8 @@ import javax.sql.DataSource;
  */
 public final class Pools implements PoolManager, AutoCloseable {
   private final Map<PoolName, Pool> pools = new EnumMap<>(PoolName.class);
+  private final java.util.concurrent.locks.ReentrantLock schemaLock = new java.util.concurrent.locks.ReentrantLock();
+  private volatile String pendingSchema;
 
   /** One pool: Hikari, its proxy for query logging, breaker and meters. */
   record Pool(PoolConfig config, HikariDataSource hikari, DataSource lending, CircuitBreaker breaker,
@@ -79,6 +81,9 @@ public final class Pools implements PoolManager, AutoCloseable {
       h.addDataSourceProperty("ApplicationName", "mingus-" + pc.name().label());
       h.addDataSourceProperty("reWriteBatchedInserts", "true");
       h.addDataSourceProperty("tcpKeepAlive", "true");
+      // Keep row values (the "Detail: Key (email)=(...)" of a constraint violation) out of
+      // exception messages and so out of logs.
+      h.addDataSourceProperty("logServerErrorDetail", "false");
     }
     h.setMetricRegistry(registry);
     return h;
@@ -128,6 +133,9 @@ public final class Pools implements PoolManager, AutoCloseable {
     try {
       Connection c = p.lending().getConnection();
       p.meters().checkout(System.nanoTime() - start);
+      if (pendingSchema != null) {
+        createPendingSchema(c);
+      }
       return c;
     } catch (SQLException e) {
       if (DatabaseErrors.classify(e).kind() == ErrorKind.POOL_EXHAUSTED) {
@@ -138,6 +146,36 @@ public final class Pools implements PoolManager, AutoCloseable {
       throw new DatabaseException("pool '" + name.label() + "' could not open a connection for transaction '"
           + txName + "' to " + Redact.url(p.config().jdbcUrl()) + ": " + e.getMessage()
           + ". Check that the database is up and reachable and that DATABASE_URL is right", e, ErrorKind.CONNECTION);
+    }
+  }
+
+  /**
+   * Creates {@code schema} with the first connection a transaction gets: start-up could not,
+   * because the database was down then.
+   */
+  public void createSchemaOnFirstUse(String schema) {
+    pendingSchema = schema;
+  }
+
+  private void createPendingSchema(Connection c) throws SQLException {
+    schemaLock.lock();
+    try {
+      String schema = pendingSchema;
+      if (schema == null || c.isReadOnly()) {
+        return;
+      }
+      try (var st = c.createStatement()) {
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+      }
+      if (!c.getAutoCommit()) {
+        c.commit();
+      }
+      pendingSchema = null;
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    } finally {
+      schemaLock.unlock();
     }
   }
 
