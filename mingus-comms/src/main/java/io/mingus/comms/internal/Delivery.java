@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.LocalTime;
 import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,19 +103,10 @@ public final class Delivery {
   }
 
   private CommunicationStatus callProvider(Session s, Pending p, Recipient to, boolean lastAttempt) {
-    String key = Long.toString(p.id());
     String provider = p.channel() == Channel.SMS ? providers.sms().name() : providers.email().name();
     SendResult result;
     try {
-      result = switch (p.channel()) {
-        case SMS -> {
-          if (to.phone() == null) {
-            throw new ProviderException("user " + p.userId() + " has no phone number", false);
-          }
-          yield providers.sms().send(new OutgoingSms(p.id(), key, to.phone(), p.message()));
-        }
-        case EMAIL -> providers.email().send(new OutgoingEmail(p.id(), key, to.email(), p.subject(), p.message()));
-      };
+      result = call(p, to);
     } catch (ProviderException e) {
       if (e.retryable() && !lastAttempt) {
         // The worker logs the failed attempt and its next run.
@@ -127,7 +119,7 @@ public final class Delivery {
       end(s, p, CommunicationStatus.FAILED, provider, error);
       return CommunicationStatus.FAILED;
     }
-    Instant sentAt = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    Instant sentAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
     s.update("UPDATE communication_metrics SET status = 'sent', provider = ?, provider_message_id = ?, sent_at = ?,"
         + " error = NULL WHERE id = ?", provider, result.providerMessageId(), ts(sentAt), p.id());
     EngagementStore.record(s, p.userId(), p.channel(), 1, sentAt);
@@ -135,6 +127,27 @@ public final class Delivery {
         + " = ? WHERE user_id = ?", ts(sentAt), p.userId());
     LOG.info("communication {} sent by {} as {}", p.id(), provider, result.providerMessageId());
     return CommunicationStatus.SENT;
+  }
+
+  /** Calls the channel's provider with the communication id as idempotency key. */
+  private SendResult call(Pending p, Recipient to) {
+    String key = Long.toString(p.id());
+    try {
+      return switch (p.channel()) {
+        case SMS -> {
+          if (to.phone() == null) {
+            throw new ProviderException("user " + p.userId() + " has no phone number", false);
+          }
+          yield providers.sms().send(new OutgoingSms(p.id(), key, to.phone(), p.message()));
+        }
+        case EMAIL -> providers.email().send(new OutgoingEmail(p.id(), key, to.email(), p.subject(), p.message()));
+      };
+    } catch (ProviderException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // A provider bug or an unexpected failure: retried like an outage, then recorded as failed.
+      throw new ProviderException("provider threw " + e.getClass().getName() + ": " + e.getMessage(), true, e);
+    }
   }
 
   private static void end(Session s, Pending p, CommunicationStatus status, String provider, String error) {

@@ -32,7 +32,7 @@ class HttpSmsProviderTest {
   private record Seen(String path, Map<String, String> form, String authorization, String idempotencyKey) {}
 
   private HttpServer server;
-  private final AtomicReference<Answer> answer = new AtomicReference<>(new Answer(201, "{\"sid\":\"SM123\"}"));
+  private final AtomicReference<Answer> answer = new AtomicReference<>(new Answer(200, "{\"sid\":\"SM123\"}"));
   private final AtomicReference<Seen> seen = new AtomicReference<>();
   private final CountDownLatch release = new CountDownLatch(1);
   private volatile boolean hang;
