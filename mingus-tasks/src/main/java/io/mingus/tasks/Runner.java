@@ -72,19 +72,14 @@ final class Runner {
       }
       boolean fenced = w.db.fromTransaction(options(c), session -> body(x, task, session));
       x.cancelTimeout();
-      if (fenced) {
-        w.meters.ran(c.name(), "succeeded", System.nanoTime() - t0);
-      } else {
-        w.meters.ran(c.name(), "succeeded", System.nanoTime() - t0);
+      w.meters.ran(c.name(), "succeeded", System.nanoTime() - t0);
+      if (!fenced) {
         w.completer.add(x);
         handedToCompleter = true;
       }
     } catch (Throwable t) {
       x.cancelTimeout();
       Thread.interrupted();
-      if (t instanceof Error e && !(t instanceof AssertionError)) {
-        LOG.error("task {} '{}' threw {}", c.id(), c.name(), e.toString());
-      }
       failed(x, task, t, System.nanoTime() - t0);
     } finally {
       if (!handedToCompleter) {

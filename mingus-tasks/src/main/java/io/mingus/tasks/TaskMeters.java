@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Micrometer meters of a worker: {@code mingus.tasks.depth} (gauge per queue and state),
+ * The Micrometer meters of a worker: {@code mingus.tasks.depth} (gauge per queue, for the states queued and running),
  * {@code mingus.tasks.pickup} (enqueue-to-start latency per queue), {@code mingus.tasks.run} (run
  * time per task name and outcome), {@code mingus.tasks.outcomes}, {@code mingus.tasks.retries} and
  * {@code mingus.tasks.rescues}. Thread-safe.
@@ -19,6 +19,7 @@ import java.util.Map;
 final class TaskMeters {
   private final MeterRegistry registry;
   private final MultiGauge depth;
+  private final java.util.Set<String> seenQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   TaskMeters(MeterRegistry registry) {
     this.registry = registry;
@@ -53,10 +54,14 @@ final class TaskMeters {
         .tag("queue", queue).register(registry).increment(n);
   }
 
-  void depth(Map<String, Map<TaskState, Long>> counts) {
+  /** Sets the depth gauges; a queue seen before (or served by the worker) and now empty shows 0. */
+  void depth(Map<String, Map<TaskState, Long>> counts, java.util.Collection<String> served) {
+    seenQueues.addAll(served);
+    seenQueues.addAll(counts.keySet());
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
-    counts.forEach((queue, byState) -> {
-      for (TaskState s : TaskState.values()) {
+    seenQueues.forEach(queue -> {
+      Map<TaskState, Long> byState = counts.getOrDefault(queue, Map.of());
+      for (TaskState s : new TaskState[] {TaskState.QUEUED, TaskState.RUNNING}) {
         rows.add(MultiGauge.Row.of(Tags.of("queue", queue, "state", s.label()), byState.getOrDefault(s, 0L)));
       }
     });

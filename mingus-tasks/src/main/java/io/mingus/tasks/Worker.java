@@ -461,9 +461,9 @@ public final class Worker implements AutoCloseable {
     }
   }
 
-  /** Samples the depth gauges now (also done every 15 s while running). */
+  /** Samples the depth gauges (queued and running tasks per queue) now; also done every 15 s while running. */
   void sampleDepth() {
-    meters.depth(queue.admin().counts());
+    meters.depth(queue.admin().activeCounts(), lanes.keySet());
   }
 
   private void enqueueTicks() {

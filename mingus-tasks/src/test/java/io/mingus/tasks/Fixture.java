@@ -47,7 +47,10 @@ final class Fixture implements AutoCloseable {
   }
 
   Worker start(Worker.Builder b) {
-    Worker w = b.build();
+    return start(b.build());
+  }
+
+  Worker start(Worker w) {
     workers.add(w);
     w.start();
     return w;

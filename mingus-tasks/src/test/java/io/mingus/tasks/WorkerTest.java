@@ -36,12 +36,16 @@ class WorkerTest {
       Tasks.Noop noop = new Tasks.Noop();
       f.db.inTransaction(s -> f.queue.enqueueAll(s, noop, LongStream.range(0, 300).mapToObj(Tasks.N::new).toList(),
           TaskOptions.defaults()));
-      Worker w = f.start(f.worker("w1").register(noop).queue("default", 8));
+      Worker w = f.worker("w1").register(noop).queue("default", 8).build();
+      w.sampleDepth();
+      assertThat(f.db.meterRegistry().get("mingus.tasks.depth").tags("queue", "default", "state", "queued")
+          .gauge().value()).isEqualTo(300.0);
+      f.start(w);
 
       await().atMost(Duration.ofSeconds(30)).until(() -> f.tasksIn(TaskState.SUCCEEDED) == 300);
       w.sampleDepth();
-      assertThat(f.db.meterRegistry().get("mingus.tasks.depth").tags("queue", "default", "state", "succeeded")
-          .gauge().value()).isEqualTo(300.0);
+      assertThat(f.db.meterRegistry().get("mingus.tasks.depth").tags("queue", "default", "state", "queued")
+          .gauge().value()).isZero();
       assertThat(f.db.meterRegistry().get("mingus.tasks.outcomes").tags("name", "test.noop", "outcome", "succeeded")
           .counter().count()).isEqualTo(300.0);
       assertThat(f.db.meterRegistry().get("mingus.tasks.pickup").tags("queue", "default").timer().count())
