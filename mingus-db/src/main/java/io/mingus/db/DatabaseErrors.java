@@ -27,6 +27,9 @@ import java.util.Collections;
  * <p>Thread-safe and stateless.
  */
 public final class DatabaseErrors {
+  /** H2's vendor code for "Deadlock detected" (its SQLState is 40001). */
+  private static final int H2_DEADLOCK = 40001;
+
   private DatabaseErrors() {}
 
   /** The classification of {@code failure}; never {@code null}. */
@@ -50,6 +53,10 @@ public final class DatabaseErrors {
       }
       if (t instanceof SQLException sql) {
         ErrorKind kind = ofSqlState(sql.getSQLState());
+        if (kind == ErrorKind.SERIALIZATION && sql.getErrorCode() == H2_DEADLOCK) {
+          // H2 reports a deadlock with PostgreSQL's serialization-failure state; its code tells.
+          kind = ErrorKind.DEADLOCK;
+        }
         if (kind != null && byState == null) {
           byState = DatabaseError.of(kind, sql.getSQLState(), sql.getMessage());
         }
@@ -100,7 +107,7 @@ public final class DatabaseErrors {
       case "57P01", "57P02", "57P03" -> ErrorKind.CONNECTION;
       // H2: database closed, connection broken, lock timeout, deadlock
       case "90098", "90067", "90121" -> ErrorKind.CONNECTION;
-      case "HYT00", "50200" -> ErrorKind.TIMEOUT;
+      case "HYT00" -> ErrorKind.TIMEOUT;
       // a write in a read-only transaction is a bug of the caller, not of the timing
       case "25006" -> ErrorKind.PROGRAMMING;
       default ->

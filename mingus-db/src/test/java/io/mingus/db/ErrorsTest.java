@@ -92,6 +92,14 @@ class ErrorsTest {
   }
 
   @Test
+  void an_h2_deadlock_is_a_deadlock_although_its_state_is_40001() {
+    assertThat(DatabaseErrors.classify(new SQLException("Deadlock detected", "40001", 40001)).kind())
+        .isEqualTo(ErrorKind.DEADLOCK);
+    assertThat(DatabaseErrors.classify(new SQLException("could not serialize", "40001", 0)).kind())
+        .isEqualTo(ErrorKind.SERIALIZATION);
+  }
+
+  @Test
   void exactly_the_transient_kinds_are_retryable() {
     assertThat(ErrorKind.values()).filteredOn(ErrorKind::retryable).containsExactlyInAnyOrder(ErrorKind.CONNECTION,
         ErrorKind.TIMEOUT, ErrorKind.POOL_EXHAUSTED, ErrorKind.DEADLOCK, ErrorKind.SERIALIZATION);
