@@ -26,6 +26,7 @@ final class Listener implements Runnable {
   private volatile boolean stopped;
   private volatile Connection connection;
   private volatile boolean listening;
+  private volatile int backendPid;
 
   Listener(Worker worker, PoolConfig config, String channel) {
     this.worker = worker;
@@ -60,6 +61,9 @@ final class Listener implements Runnable {
         }
         failing = false;
         backoffMillis = 100;
+        try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+          backendPid = rs.next() ? rs.getInt(1) : 0;
+        }
         worker.wakeAll();
         listening = true;
         PGConnection pg = c.unwrap(PGConnection.class);
@@ -119,5 +123,10 @@ final class Listener implements Runnable {
 
   boolean listening() {
     return listening;
+  }
+
+  /** The server process of the LISTEN connection (tests cut it with pg_terminate_backend). */
+  int backendPid() {
+    return backendPid;
   }
 }

@@ -504,6 +504,11 @@ public final class Worker implements AutoCloseable {
     return listener != null && listener.listening();
   }
 
+  /** The PostgreSQL backend pid of the LISTEN connection, or 0. */
+  int listenerPidForTest() {
+    return listener == null ? 0 : listener.backendPid();
+  }
+
   /** Whether close() has stopped every lane (no more claims). */
   boolean lanesStoppedForTest() {
     return lanesStopped;

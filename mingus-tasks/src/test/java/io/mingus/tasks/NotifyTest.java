@@ -23,4 +23,22 @@ class NotifyTest {
       await().atMost(Duration.ofSeconds(5)).until(() -> f.task(second).state() == TaskState.SUCCEEDED);
     }
   }
+
+  @Test
+  void the_listen_connection_comes_back_after_the_server_drops_it() {
+    try (Fixture f = Fixture.open(TestEngine.POSTGRESQL)) {
+      Tasks.Witness witness = new Tasks.Witness();
+      Worker w = f.start(f.worker("w1").register(witness).pollInterval(Duration.ofMinutes(1)));
+      TaskQueue elsewhere = TaskQueue.create(f.db);
+      await().atMost(Duration.ofSeconds(20)).until(w::listeningForTest);
+      int pid = w.listenerPidForTest();
+
+      f.db.inTransaction(s -> s.queryOne("SELECT pg_terminate_backend(?)", rs -> rs.getBoolean(1), pid));
+      await().atMost(Duration.ofSeconds(20)).until(() -> w.listeningForTest() && w.listenerPidForTest() != pid);
+      long first = elsewhere.enqueue(witness, new Tasks.N(1), TaskOptions.defaults());
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(first).state() == TaskState.SUCCEEDED);
+      long second = elsewhere.enqueue(witness, new Tasks.N(2), TaskOptions.defaults());
+      await().atMost(Duration.ofSeconds(5)).until(() -> f.task(second).state() == TaskState.SUCCEEDED);
+    }
+  }
 }

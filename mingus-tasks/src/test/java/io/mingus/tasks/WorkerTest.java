@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.mingus.db.TestEngine;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.stream.LongStream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -81,6 +82,36 @@ class WorkerTest {
       assertThat(t.leaseOwner()).isEqualTo("b");
       assertThat(f.strings("SELECT worker FROM effect WHERE task_id = ?", id)).containsExactly("b");
       assertThat(f.db.meterRegistry().get("mingus.tasks.rescues").counter().count()).isEqualTo(1.0);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void heartbeats_keep_a_long_task_from_being_rescued(TestEngine engine) {
+    SettableClock clock = new SettableClock(Fixture.t0());
+    try (Fixture f = Fixture.open(engine, clock)) {
+      Tasks.Blocking blocking = new Tasks.Blocking("test.long");
+      f.start(f.worker("a").register(blocking).rescueAfter(Duration.ofSeconds(2))
+          .heartbeatInterval(Duration.ofMillis(100)));
+      long id = f.queue.enqueue(blocking, new Tasks.N(4), TaskOptions.defaults());
+      await().atMost(Duration.ofSeconds(20)).until(() -> blocking.entered.getCount() == 0);
+
+      // ten seconds pass, one at a time, so that a fresh heartbeat is never older than rescueAfter
+      for (int i = 0; i < 10; i++) {
+        clock.advance(Duration.ofSeconds(1));
+        Instant now = clock.instant();
+        await().atMost(Duration.ofSeconds(20)).until(() -> now.equals(f.task(id).heartbeatAt()));
+      }
+      f.start(f.worker("b").register(blocking).rescueAfter(Duration.ofSeconds(2))
+          .heartbeatInterval(Duration.ofMillis(100)));
+      await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+          .until(() -> f.task(id).state() == TaskState.RUNNING && f.task(id).attempt() == 1);
+      blocking.release.countDown();
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.SUCCEEDED);
+      assertThat(f.task(id).attempt()).isEqualTo(1);
+      assertThat(f.task(id).leaseOwner()).isEqualTo("a");
+      assertThat(f.db.meterRegistry().find("mingus.tasks.rescues").counter()).isNull();
     }
   }
 
