@@ -11,6 +11,7 @@ import io.mingus.comms.CommunicationStatus;
 import io.mingus.comms.Page;
 import io.mingus.comms.User;
 import io.mingus.comms.ValidationException;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -108,6 +109,6 @@ final class ApiRoutes {
       }
     }
     throw HttpProblem.invalid(name, "must be one of " + String.join(", ",
-        java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList()));
+        Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList()));
   }
 }

@@ -14,6 +14,7 @@ import io.mingus.comms.CommunicationService;
 import io.mingus.db.Database;
 import io.mingus.tasks.TaskQueue;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -136,7 +137,7 @@ public final class MingusApp implements AutoCloseable {
     }
     int status = ctx.statusCode();
     ProblemMapper.write(ctx, new Problem("about:blank", status == 405 ? "Method not allowed" : "Not found",
-        status, "no endpoint " + ctx.method() + " " + ctx.path(), ctx.path(), java.util.List.of(),
+        status, "no endpoint " + ctx.method() + " " + ctx.path(), ctx.path(), List.of(),
         RequestIds.of(ctx)));
   }
 

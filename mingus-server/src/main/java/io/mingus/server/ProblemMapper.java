@@ -53,7 +53,8 @@ final class ProblemMapper implements ExceptionHandler<Exception> {
 
   /** Writes a problem document as the response. */
   static void write(Context ctx, Problem problem) {
-    ctx.status(problem.status()).contentType(Problem.CONTENT_TYPE).json(problem);
+    // json() sets application/json; the problem type replaces it
+    ctx.status(problem.status()).json(problem);
     ctx.contentType(Problem.CONTENT_TYPE);
   }
 

@@ -4,6 +4,7 @@ import io.mingus.comms.CommunicationService;
 import io.mingus.tasks.Worker;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -33,6 +34,10 @@ final class ServeCommand implements Callable<Integer> {
     WorkerCommand.checkConcurrency(parent, concurrency);
     ServerSettings settings = ServerSettings.fromEnvironment(parent.env());
     if (port != null) {
+      if (port < 0 || port > 65535) {
+        throw new CommandLine.ParameterException(parent.spec.commandLine().getSubcommands().get("serve"),
+            "--port=" + port + " is not allowed: use a port from 0 to 65535");
+      }
       settings = settings.withPort(port);
     }
     Services services = Services.open(parent.env());

@@ -60,6 +60,7 @@ class CliTest {
         new String[] {"frobnicate"},
         new String[] {"serve", "--bogus"},
         new String[] {"serve", "--port", "eighty"},
+        new String[] {"serve", "--port", "99999"},
         new String[] {"worker", "--concurrency", "0"},
         new String[] {"send", "--user", "abc", "--channel", "sms", "--message", "hi"},
         new String[] {"send", "--user", "1", "--channel", "fax", "--message", "hi"},
