@@ -161,6 +161,16 @@ class ConfigTest {
   }
 
   @Test
+  void the_guides_url_form_with_an_encoded_at_sign_in_the_password() {
+    DatabaseConfig c = DatabaseConfig.fromEnvironment(env("MINGUS_PROFILE", "production",
+        "DATABASE_URL", "postgresql://user:p%40ss@host:5432/db"));
+    assertThat(c.main().jdbcUrl()).isEqualTo("jdbc:postgresql://host:5432/db");
+    assertThat(c.main().username()).isEqualTo("user");
+    assertThat(c.main().password()).isEqualTo("p@ss");
+    assertThat(c.toString()).doesNotContain("p@ss").doesNotContain("p%40ss");
+  }
+
+  @Test
   void postgres_scheme_and_jdbc_urls_are_accepted_too() {
     DatabaseConfig c = DatabaseConfig.fromEnvironment(env("MINGUS_PROFILE", "production",
         "DATABASE_URL", "postgres://u@h/db"));
