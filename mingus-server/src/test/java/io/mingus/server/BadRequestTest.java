@@ -102,8 +102,16 @@ class BadRequestTest {
 
   @ParameterizedTest
   @EnumSource(TestEngine.class)
-  void a_problem_never_echoes_the_message_text(TestEngine engine) {
+  void a_problem_never_echoes_the_message_text_and_a_chunked_body_over_1_mib_is_a_413(TestEngine engine) {
     try (Running server = Running.start(engine, dir, ServerSettings.defaults(), false, b -> b)) {
+      byte[] big = ("{\"user_id\": 1, \"channel\": \"sms\", \"message\": \"" + "y".repeat(1100 * 1024) + "\"}")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      HttpResponse<String> chunked = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/api/communications"))
+          .header("Content-Type", "application/json")
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))));
+      assertThat(chunked.statusCode()).isEqualTo(413);
+      assertThat(Running.json(chunked).get("status").asInt()).isEqualTo(413);
+
       HttpResponse<String> r = server.post("/api/communications",
           "{\"user_id\": 1, \"channel\": \"fax\", \"message\": \"secret-code-4711\"}");
       assertThat(r.statusCode()).isEqualTo(400);

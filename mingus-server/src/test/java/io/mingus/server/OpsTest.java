@@ -79,6 +79,10 @@ class OpsTest {
         HttpResponse<String> ok = server.get(path, "Authorization", "Bearer " + TOKEN);
         assertThat(ok.statusCode()).as(path + ": " + ok.body()).isEqualTo(200);
       }
+      for (String variant : List.of("/metrics/", "/metrics/database/", "/dashboard/database/", "/admin/tasks/",
+          "//metrics", "/admin//tasks")) {
+        assertThat(server.get(variant).statusCode()).as(variant).isIn(401, 404);
+      }
       assertThat(server.get("/health/database").statusCode()).isEqualTo(200);
       assertThat(server.get("/health/live").statusCode()).isEqualTo(200);
     }
