@@ -7,6 +7,7 @@ import io.mingus.db.Database;
 import io.mingus.db.DatabaseErrors;
 import io.mingus.db.ErrorKind;
 import io.mingus.db.Session;
+import io.mingus.db.RetryPolicy;
 import io.mingus.db.TransactionOptions;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskOptions;
@@ -57,7 +58,8 @@ final class BatchSend {
     CommunicationService.throwIfAny("batch", errors);
     for (int attempt = 1; ; attempt++) {
       try {
-        return db.fromTransaction(TransactionOptions.named("comms.send-batch"), s -> once(s, requests));
+        return db.fromTransaction(TransactionOptions.named("comms.send-batch").withRetry(RetryPolicy.defaults()),
+            s -> once(s, requests));
       } catch (RuntimeException e) {
         if (attempt >= ATTEMPTS || DatabaseErrors.classify(e).kind() != ErrorKind.INTEGRITY) {
           throw e;

@@ -14,6 +14,7 @@ import io.mingus.db.Database;
 import io.mingus.db.DatabaseErrors;
 import io.mingus.db.ErrorKind;
 import io.mingus.db.Session;
+import io.mingus.db.RetryPolicy;
 import io.mingus.db.TransactionOptions;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskOptions;
@@ -251,7 +252,7 @@ public final class CommunicationService {
    */
   public Communication send(SendRequest request) {
     throwIfAny("send request", Validator.send(request, ""));
-    return db.fromTransaction(TransactionOptions.named("comms.send"), s -> {
+    return db.fromTransaction(TransactionOptions.named("comms.send").withRetry(RetryPolicy.defaults()), s -> {
       throwIfAny("send request", recipientErrors(s, request, ""));
       CommunicationStore.Inserted row = store.insert(s, newRow(request));
       if (!row.created()) {

@@ -81,8 +81,8 @@ final class EnvironmentConfig {
     String url = get(variable);
     if (url == null) {
       return switch (profile) {
-        case DEVELOPMENT -> new Target("jdbc:h2:file:./data/mingus;AUTO_SERVER=TRUE", "sa", null);
-        case TESTING -> new Target("jdbc:h2:mem:mingus-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", null);
+        case DEVELOPMENT -> new Target("jdbc:h2:file:./data/mingus;AUTO_SERVER=TRUE;LOCK_TIMEOUT=10000", "sa", null);
+        case TESTING -> new Target("jdbc:h2:mem:mingus-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa", null);
         case PRODUCTION -> throw new ConfigurationException(variable
             + " is not set: the production profile needs a PostgreSQL URL such as postgresql://user:pass@host:5432/mingus"
             + " (or set MINGUS_PROFILE=development for the embedded H2 database)");

@@ -61,7 +61,7 @@ public final class TestDb implements AutoCloseable {
   public static DatabaseConfig.Builder baseConfig(TestEngine engine) {
     DatabaseConfig base = switch (engine) {
       case H2 -> DatabaseConfig.defaults(Profile.TESTING,
-          "jdbc:h2:mem:t" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", null);
+          "jdbc:h2:mem:t" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa", null);
       case POSTGRESQL -> {
         requirePostgres();
         yield DatabaseConfig.defaults(Profile.TESTING, postgresUrl(), postgresUser(), postgresPassword());
