@@ -3,6 +3,7 @@ package io.mingus.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mingus.comms.NewUser;
 import io.mingus.db.TestDb;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -131,6 +132,22 @@ class CliTest {
     Outcome show = run(env, "tasks", "show", "42");
     assertThat(show.code()).isEqualTo(1);
     assertThat(show.errLines()).singleElement().satisfies(l -> assertThat(l).contains("task 42 does not exist"));
+    long user;
+    try (Services services = Services.open(env)) {
+      user = services.service().createUser(new NewUser("cli@example.com", "+14155550160", "UTC")).id();
+    }
+    Outcome sent = run(env, "send", "--user", Long.toString(user), "--channel", "SMS", "--message", "from the CLI");
+    assertThat(sent.code()).as(sent.err()).isZero();
+    assertThat(sent.json().get("status").asText()).isEqualTo("queued");
+    long task = sent.json().get("task_id").asLong();
+    Outcome queued = run(env, "tasks", "list", "--state", "queued");
+    assertThat(queued.out()).contains("comms.send-sms", "queued");
+    assertThat(run(env, "tasks", "cancel", Long.toString(task)).out()).contains("task " + task + " is cancelled");
+    Outcome again = run(env, "tasks", "cancel", Long.toString(task));
+    assertThat(again.code()).isEqualTo(1);
+    assertThat(again.errLines()).singleElement().satisfies(l -> assertThat(l).contains("only queued tasks"));
+    assertThat(run(env, "tasks", "retry", Long.toString(task)).out()).contains("task " + task + " is queued again");
+    assertThat(run(env, "tasks", "show", Long.toString(task)).json().get("state").asText()).isEqualTo("queued");
     Outcome prune = run(env, "tasks", "prune", "--older-than", "1d");
     assertThat(prune.code()).as(prune.err()).isZero();
     assertThat(prune.out()).contains("pruned 0");
