@@ -25,6 +25,12 @@ public final class Main {
       switch (argv[0]) {
         case "db" -> DbBench.run(DbBench.Settings.from(new Args(rest)), System.out);
         case "scope" -> scope(new Args(rest));
+        case "scope-cpu" -> {
+          Args a = new Args(rest);
+          for (String config : a.string("config", "production,no-proxy").split(",")) {
+            ScopeBench.cpuTime(config, a.integer("ops", 200_000), a.integer("rounds", 10), System.out);
+          }
+        }
         case "tasks" -> TasksBench.run(TasksBench.Settings.from(new Args(rest)), System.out);
         case "-h", "--help", "help" -> usage();
         default -> {
@@ -74,6 +80,8 @@ public final class Main {
           scope  JMH: an empty transaction scope vs getConnection/commit/close, on a stub JDBC driver
                  --forks 1 --warmup-iterations 5 --warmup-ms 1000 --iterations 5 --iteration-ms 1000 --threads 1
                  [--prof gc or stack or "gc+stack:lines=3;top=25"] [--include mingusEmptyScope] [--config production,no-proxy]
+          scope-cpu  the same two scopes in a plain loop, measured in thread CPU time (robust on a busy machine)
+                 --ops 200000 --rounds 10 --config production,no-proxy
           tasks  the task queue (no-op and log-communication tasks, enqueue rate, pickup latency) vs db-scheduler
         The database is BENCH_DATABASE_URL (default jdbc:postgresql://127.0.0.1:5432/test), user BENCH_DATABASE_USER
         (postgres), password BENCH_DATABASE_PASSWORD; each command works in a schema of its own.""");

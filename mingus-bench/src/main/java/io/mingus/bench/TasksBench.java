@@ -483,6 +483,8 @@ final class TasksBench {
 
   private void logCommunication(Database db, TaskQueue queue, DataSource admin) throws Exception {
     DataSource workerPool = db.pools().dataSource(PoolName.WORKER);
+    // warm-up of the plain path, so that "before" is not measured on cold code
+    check("plain JDBC warm-up", Load.run(s.concurrency(), s.plainSeconds(), 0, () -> logWork.plain(workerPool)));
     Load.Result before = Load.run(s.concurrency(), s.plainSeconds(), 0, () -> logWork.plain(workerPool));
     check("plain JDBC log communication", before);
     clearMingus(admin);
