@@ -20,6 +20,7 @@ final class Completer implements Runnable {
   private final Worker worker;
   private final LinkedBlockingQueue<Execution> pending = new LinkedBlockingQueue<>();
   private volatile boolean stopped;
+  private final java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
 
   Completer(Worker worker) {
     this.worker = worker;
@@ -27,6 +28,11 @@ final class Completer implements Runnable {
 
   void add(Execution e) {
     pending.add(e);
+  }
+
+  /** The completions written in batches so far. */
+  long completed() {
+    return completed.get();
   }
 
   /** Writes what is pending, then ends. */
@@ -60,6 +66,7 @@ final class Completer implements Runnable {
   private void flush(List<Execution> batch) {
     try {
       int n = worker.succeedAll(batch);
+      completed.addAndGet(n);
       if (n < batch.size()) {
         LOG.warn("worker {} completed {} of {} tasks that wrote nothing; the others had passed to another worker",
             worker.id(), n, batch.size());

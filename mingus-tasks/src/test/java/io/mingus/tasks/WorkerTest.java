@@ -17,11 +17,12 @@ class WorkerTest {
   @EnumSource(TestEngine.class)
   void a_task_runs_and_its_writes_commit_with_its_completion(TestEngine engine) {
     try (Fixture f = Fixture.open(engine)) {
-      f.start(f.worker("w1").register(new Tasks.Witness()));
+      Worker w = f.start(f.worker("w1").register(new Tasks.Witness()));
       long id = f.queue.enqueue(new Tasks.Witness(), new Tasks.N(5), TaskOptions.defaults());
 
       await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.SUCCEEDED);
       TaskRecord t = f.task(id);
+      assertThat(w.completer.completed()).as("a task that wrote completes in its own transaction").isZero();
       assertThat(t.attempt()).isEqualTo(1);
       assertThat(t.leaseOwner()).isEqualTo("w1");
       assertThat(t.startedAt()).isNotNull();
@@ -44,6 +45,7 @@ class WorkerTest {
       f.start(w);
 
       await().atMost(Duration.ofSeconds(30)).until(() -> f.tasksIn(TaskState.SUCCEEDED) == 300);
+      assertThat(w.completer.completed()).as("completions written by the batch completer").isEqualTo(300);
       w.sampleDepth();
       assertThat(f.db.meterRegistry().get("mingus.tasks.depth").tags("queue", "default", "state", "queued")
           .gauge().value()).isZero();
