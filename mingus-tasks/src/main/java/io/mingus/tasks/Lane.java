@@ -25,6 +25,8 @@ final class Lane implements Runnable {
   private final Semaphore wake = new Semaphore(0);
   private volatile boolean failing;
   private boolean busy;
+  /** Claims not even tried because the worker pool's circuit breaker was open. */
+  final java.util.concurrent.atomic.AtomicLong skippedWhileOpen = new java.util.concurrent.atomic.AtomicLong();
 
   Lane(Worker worker, String queue, int concurrency) {
     this.worker = worker;
@@ -71,7 +73,9 @@ final class Lane implements Runnable {
         int started = 0;
         Duration wait = worker.pollInterval();
         try {
-          if (!worker.breakerOpen() && worker.claiming()) {
+          if (worker.breakerOpen()) {
+            skippedWhileOpen.incrementAndGet();
+          } else if (worker.claiming()) {
             List<TaskStore.Claimed> claimed = worker.claim(this, free);
             started = claimed.size();
             busy = started == free && concurrency > 1;

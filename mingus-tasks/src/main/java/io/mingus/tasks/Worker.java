@@ -509,6 +509,11 @@ public final class Worker implements AutoCloseable {
     return listener == null ? 0 : listener.backendPid();
   }
 
+  /** Claims the lanes skipped because the worker pool's breaker was open. */
+  long skippedWhileBreakerOpenForTest() {
+    return lanes.values().stream().mapToLong(l -> l.skippedWhileOpen.get()).sum();
+  }
+
   /** Whether close() has stopped every lane (no more claims). */
   boolean lanesStoppedForTest() {
     return lanesStopped;
