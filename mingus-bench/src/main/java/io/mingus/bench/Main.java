@@ -32,6 +32,7 @@ public final class Main {
           }
         }
         case "tasks" -> TasksBench.run(TasksBench.Settings.from(new Args(rest)), System.out);
+        case "http" -> HttpBench.run(HttpBench.Settings.from(new Args(rest)), System.out);
         case "-h", "--help", "help" -> usage();
         default -> {
           System.err.println("unknown command '" + argv[0] + "': use db, scope or tasks");
@@ -83,6 +84,8 @@ public final class Main {
           scope-cpu  the same two scopes in a plain loop, measured in thread CPU time (robust on a busy machine)
                  --ops 200000 --rounds 10 --config production,no-proxy
           tasks  the task queue (no-op and log-communication tasks, enqueue rate, pickup latency) vs db-scheduler
+          http   POST /api/communications against a running mingus serve (workers on)
+                 --base-url http://127.0.0.1:8080 --schema SERVER_DB_SCHEMA --concurrency 1,16,64 --seconds 10 --users 200
         The database is BENCH_DATABASE_URL (default jdbc:postgresql://127.0.0.1:5432/test), user BENCH_DATABASE_USER
         (postgres), password BENCH_DATABASE_PASSWORD; each command works in a schema of its own.""");
   }
