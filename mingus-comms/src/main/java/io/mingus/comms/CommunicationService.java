@@ -89,12 +89,7 @@ public final class CommunicationService {
    * TaskQueue.create(db)} applies the tasks module's.
    */
   public static void migrate(Database db) {
-    // One folder per engine: Flyway 13 does not expand the {vendor} placeholder (see migration/README.md).
-    String vendor = switch (db.dialect()) {
-      case POSTGRESQL -> "postgresql";
-      case H2 -> "h2";
-    };
-    db.migrate("comms", "classpath:io/mingus/comms/migration/" + vendor);
+    db.migrate("comms", "classpath:io/mingus/comms/migration");
   }
 
   /** A service on {@code db} with the system clock. */

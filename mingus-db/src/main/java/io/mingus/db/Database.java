@@ -190,9 +190,11 @@ public final class Database implements AutoCloseable {
   }
 
   /**
-   * Applies the Flyway migrations of one module: scripts under {@code location}/common and
-   * {@code location}/{vendor} ({@code h2} or {@code postgresql}), recorded in a history table of
-   * the module's own ({@code mingus_<module>_history}), so that modules migrate independently.
+   * Applies the Flyway migrations of one module: scripts under {@code location/common} and
+   * {@code location/h2} or {@code location/postgresql} (by this database's dialect), recorded in a
+   * history table of the module's own ({@code mingus_<module>_history}), so that modules migrate
+   * independently. Flyway works on a connection of its own, outside the pools, so that it never
+   * competes with the application for the pool's connections (a testing pool of one would deadlock).
    *
    * @param module a short name such as {@code tasks}
    * @param location a Flyway location such as {@code classpath:io/mingus/tasks/migration}
@@ -200,9 +202,14 @@ public final class Database implements AutoCloseable {
    */
   public int migrate(String module, String location) {
     requireOpen();
+    PoolConfig main = config.main();
+    String vendor = switch (config.dialect()) {
+      case POSTGRESQL -> "postgresql";
+      case H2 -> "h2";
+    };
     var flyway = Flyway.configure(getClass().getClassLoader())
-        .dataSource(pools.dataSource(PoolName.MAIN))
-        .locations(location + "/common", location + "/{vendor}")
+        .dataSource(main.jdbcUrl(), main.username(), main.password())
+        .locations(location + "/common", location + "/" + vendor)
         .table("mingus_" + module + "_history")
         .baselineOnMigrate(true)
         .baselineVersion("0");

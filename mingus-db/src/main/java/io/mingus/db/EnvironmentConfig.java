@@ -22,9 +22,11 @@ final class EnvironmentConfig {
   private static final Defaults PRODUCTION = new Defaults(
       new int[] {20, 30, 3600, 30}, new int[] {10, 20, 1800, 30}, new int[] {5, 10, 7200, 60},
       false, false, true, 300, 0);
+  // The guide's DevelopmentConfig echoes SQL and pool events; Mingus leaves both off by default
+  // because the task workers' polling would flood a newcomer's console (README: departures).
   private static final Defaults DEVELOPMENT = new Defaults(
       new int[] {5, 10, 1800, 30}, new int[] {5, 10, 1800, 30}, new int[] {2, 3, 3600, 60},
-      true, true, true, 60, 30_000);
+      false, false, true, 60, 30_000);
   private static final Defaults TESTING = new Defaults(
       new int[] {1, 0, 1800, 30}, new int[] {1, 0, 1800, 30}, new int[] {1, 0, 1800, 30},
       true, false, false, 300, 0);

@@ -48,12 +48,12 @@ class ConfigTest {
   }
 
   @Test
-  void development_uses_small_pools_sql_echo_and_an_h2_file_under_data() {
+  void development_uses_small_pools_no_echo_and_an_h2_file_under_data() {
     DatabaseConfig c = DatabaseConfig.fromEnvironment(env());
     assertThat(c.profile()).isEqualTo(Profile.DEVELOPMENT);
     assertPool(c.main(), 5, 10, 1800, 30);
-    assertThat(c.echo()).isTrue();
-    assertThat(c.echoPool()).isTrue();
+    assertThat(c.echo()).isFalse();
+    assertThat(c.echoPool()).isFalse();
     assertThat(c.monitoring()).isTrue();
     assertThat(c.healthCheckInterval()).isEqualTo(Duration.ofSeconds(60));
     assertThat(c.main().jdbcUrl()).startsWith("jdbc:h2:file:./data/");

@@ -67,10 +67,7 @@ public final class TaskQueue {
 
   /** A queue with this clock and this Jackson mapper for payloads. */
   public static TaskQueue create(Database db, InstantSource clock, ObjectMapper json) {
-    // One folder per engine, each holding a "common" folder: Database.migrate scans <location>/common
-    // and <location>/{vendor}, but Flyway 13 does not expand {vendor} (see migration/README.md).
-    String vendor = db.dialect() == io.mingus.db.Dialect.POSTGRESQL ? "postgresql" : "h2";
-    db.migrate("tasks", "classpath:io/mingus/tasks/migration/" + vendor);
+    db.migrate("tasks", "classpath:io/mingus/tasks/migration");
     return new TaskQueue(db, clock, json);
   }
 
