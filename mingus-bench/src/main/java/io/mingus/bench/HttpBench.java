@@ -60,7 +60,7 @@ final class HttpBench {
         throw new IllegalStateException("POST /api/users answered without an id: " + r.body());
       }
       long id = Long.parseLong(m.group(1));
-      expect(send(http, "PUT", s.baseUrl() + "/api/users/" + id + "/preferences", "{\"daily_limit\":100000}"), 200,
+      expect(send(http, "PUT", s.baseUrl() + "/api/users/" + id + "/preferences", "{\"daily_limit\":10000}"), 200,
           "PUT /api/users/" + id + "/preferences");
       users.add(id);
     }
