@@ -100,6 +100,8 @@ public record DatabaseConfig(
   public static DatabaseConfig defaults(Profile profile, String jdbcUrl, String user, String password) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("MINGUS_PROFILE", profile.label());
+    // the production profile refuses to start without a URL, so give it this one
+    env.put("DATABASE_URL", jdbcUrl);
     DatabaseConfig base = fromEnvironment(env);
     return base.toBuilder().url(jdbcUrl, user, password).build();
   }

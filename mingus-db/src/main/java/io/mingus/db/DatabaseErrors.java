@@ -43,6 +43,7 @@ public final class DatabaseErrors {
     DatabaseError byState = null;
     DatabaseError byType = null;
     boolean poolTimeout = false;
+    boolean sawSql = false;
     while (!queue.isEmpty()) {
       Throwable t = queue.removeFirst();
       if (!seen.add(t)) {
@@ -52,6 +53,7 @@ public final class DatabaseErrors {
         return DatabaseError.of(de.kind(), null, message(failure, t));
       }
       if (t instanceof SQLException sql) {
+        sawSql = true;
         ErrorKind kind = ofSqlState(sql.getSQLState());
         if (kind == ErrorKind.SERIALIZATION && sql.getErrorCode() == H2_DEADLOCK) {
           // H2 reports a deadlock with PostgreSQL's serialization-failure state; its code tells.
@@ -87,7 +89,10 @@ public final class DatabaseErrors {
           ? DatabaseError.of(ErrorKind.CONNECTION, null, failure.getMessage())
           : DatabaseError.of(ErrorKind.POOL_EXHAUSTED, null, failure.getMessage());
     }
-    return byType != null ? byType : DatabaseError.of(ErrorKind.UNKNOWN, null, failure.getMessage());
+    // An I/O error is a database connection failure only when a driver reported it: an SMS
+    // gateway or a JSON parser failing with an IOException says nothing about the database, and
+    // must not open a pool's circuit breaker.
+    return byType != null && sawSql ? byType : DatabaseError.of(ErrorKind.UNKNOWN, null, failure.getMessage());
   }
 
   /** Whether retrying the whole outermost transaction may help with {@code failure}. */
@@ -107,7 +112,7 @@ public final class DatabaseErrors {
       case "57P01", "57P02", "57P03" -> ErrorKind.CONNECTION;
       // H2: database closed, connection broken, lock timeout, deadlock
       case "90098", "90067", "90121" -> ErrorKind.CONNECTION;
-      case "HYT00" -> ErrorKind.TIMEOUT;
+      case "HYT00", "50200" -> ErrorKind.TIMEOUT; // H2: statement timeout, lock timeout
       // a write in a read-only transaction is a bug of the caller, not of the timing
       case "25006" -> ErrorKind.PROGRAMMING;
       default ->

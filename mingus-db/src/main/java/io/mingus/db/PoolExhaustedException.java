@@ -12,7 +12,15 @@ public final class PoolExhaustedException extends DatabaseException {
 
   /** A pool-exhausted failure of this pool. */
   public PoolExhaustedException(PoolName pool, String message, Throwable cause) {
-    super(message, cause, ErrorKind.POOL_EXHAUSTED);
+    this(pool, message, cause, ErrorKind.POOL_EXHAUSTED);
+  }
+
+  /**
+   * A failure of this pool with another kind: a thread that already holds every connection the
+   * pool has can never get one more, which is a {@link ErrorKind#PROGRAMMING} error, not retryable.
+   */
+  public PoolExhaustedException(PoolName pool, String message, Throwable cause, ErrorKind kind) {
+    super(message, cause, kind);
     this.pool = pool;
   }
 

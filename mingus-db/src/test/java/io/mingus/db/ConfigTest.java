@@ -264,4 +264,14 @@ class ConfigTest {
           .contains("fewer than one").contains("POOL_SIZE").contains("PgBouncer");
     }
   }
+
+  @Test
+  void defaults_of_every_profile_can_be_built_for_a_given_url() {
+    for (Profile profile : Profile.values()) {
+      DatabaseConfig c = DatabaseConfig.defaults(profile, "jdbc:postgresql://db:5432/mingus", "mingus", "secret");
+      assertThat(c.profile()).isEqualTo(profile);
+      assertThat(c.main().jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/mingus");
+      assertThat(c.analytics().password()).isEqualTo("secret");
+    }
+  }
 }

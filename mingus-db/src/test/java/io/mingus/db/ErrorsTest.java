@@ -151,7 +151,8 @@ class ErrorsTest {
   void the_sql_state_decides_before_the_exception_type() {
     var ioWrappingIntegrity = new SQLException("duplicate", "23505", new EOFException("odd driver"));
     assertThat(DatabaseErrors.classify(ioWrappingIntegrity).kind()).isEqualTo(ErrorKind.INTEGRITY);
-    assertThat(DatabaseErrors.classify(new RuntimeException(new SocketTimeoutException("read timed out"))).kind())
+    assertThat(DatabaseErrors.classify(new RuntimeException(
+        new SQLException("An I/O error occurred", null, new SocketTimeoutException("read timed out")))).kind())
         .isEqualTo(ErrorKind.CONNECTION);
     assertThat(DatabaseErrors.classify(new java.sql.SQLTimeoutException("query timed out")).kind())
         .isEqualTo(ErrorKind.TIMEOUT);
@@ -176,5 +177,20 @@ class ErrorsTest {
     Throwable other = new RuntimeException("b", loop);
     loop.initCause(other);
     assertThat(DatabaseErrors.classify(loop).kind()).isEqualTo(ErrorKind.UNKNOWN);
+  }
+
+  @org.junit.jupiter.api.Test
+  void an_io_error_without_a_driver_exception_is_not_a_database_connection_failure() {
+    var gateway = new RuntimeException("SMS gateway unreachable", new ConnectException("Connection refused"));
+    assertThat(DatabaseErrors.classify(gateway).kind()).isEqualTo(ErrorKind.UNKNOWN);
+    var driver = new java.sql.SQLException("I/O error", null, new java.net.SocketException("reset"));
+    assertThat(DatabaseErrors.classify(driver).kind()).isEqualTo(ErrorKind.CONNECTION);
+  }
+
+  @org.junit.jupiter.api.Test
+  void an_h2_lock_timeout_is_a_retryable_timeout() {
+    var lock = new java.sql.SQLException("Timeout trying to lock table", "50200");
+    assertThat(DatabaseErrors.classify(lock).kind()).isEqualTo(ErrorKind.TIMEOUT);
+    assertThat(DatabaseErrors.isRetryable(lock)).isTrue();
   }
 }

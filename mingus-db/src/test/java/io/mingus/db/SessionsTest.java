@@ -86,6 +86,46 @@ class SessionsTest {
 
   @ParameterizedTest
   @EnumSource(TestEngine.class)
+  void a_nested_orm_constraint_violation_rolls_back_only_the_nested_block(TestEngine engine) {
+    try (TestDb t = withNotes(engine)) {
+      Database db = t.db();
+      db.inTransaction(s -> s.update("INSERT INTO note VALUES (1, 'taken')"));
+      db.inTransaction(outer -> {
+        outer.orm().persist(new Note(2, "outer before"));
+        Throwable inner = catchThrowable(() -> db.inTransaction(
+            TransactionOptions.named("inner").withPropagation(Propagation.NESTED), s -> {
+              s.orm().persist(new Note(1, "duplicate"));
+              s.orm().flush();
+            }));
+        assertThat(DatabaseErrors.classify(inner).kind()).isEqualTo(ErrorKind.INTEGRITY);
+        outer.orm().persist(new Note(3, "outer after"));
+      });
+      List<Long> ids = db.fromTransaction(s -> s.query("SELECT id FROM note ORDER BY id", rs -> rs.getLong(1)));
+      assertThat(ids).as("Hibernate's rollback-only mark was undone by the savepoint").containsExactly(1L, 2L, 3L);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void a_caught_orm_failure_outside_nested_fails_the_commit_instead_of_rolling_back_silently(TestEngine engine) {
+    try (TestDb t = withNotes(engine)) {
+      Database db = t.db();
+      db.inTransaction(s -> s.update("INSERT INTO note VALUES (1, 'taken')"));
+      assertThatThrownBy(() -> db.inTransaction(s -> {
+        s.update("INSERT INTO note VALUES (2, 'plain jdbc')");
+        try {
+          s.orm().persist(new Note(1, "duplicate"));
+          s.orm().flush();
+        } catch (RuntimeException swallowed) {
+          // the caller goes on, but Hibernate has marked the transaction rollback-only
+        }
+      })).isInstanceOf(DatabaseException.class).hasMessageContaining("rollback-only").hasMessageContaining("NESTED");
+      assertThat(notes(db)).as("nothing of the failed transaction is kept, and the caller was told").isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
   void an_orm_constraint_violation_is_classified_as_integrity(TestEngine engine) {
     try (TestDb t = withNotes(engine)) {
       Database db = t.db();

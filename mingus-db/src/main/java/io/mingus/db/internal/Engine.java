@@ -135,8 +135,12 @@ public final class Engine {
 
   /** Ends an explicit transaction at its {@code close()}. */
   void finishExplicit(OwnerScope scope, Throwable failure) {
-    finish(scope, failure);
-    breakerOutcome(pools.breaker(scope.options.pool()), scope.startNanos, failure);
+    try {
+      release(scope, failure);
+    } finally {
+      breakerOutcome(pools.breaker(scope.options.pool()), scope.startNanos, failure);
+    }
+    scope.runHooks(failure);
   }
 
   private <R, X extends Exception> R joined(Scope cur, TransactionWork<R, X> work) throws X {
@@ -173,13 +177,13 @@ public final class Engine {
     } catch (Throwable t) {
       try {
         owner.connection.rollback(savepoint);
-        owner.clearOrm();
+        owner.undoOrmAfterSavepointRollback();
       } catch (SQLException | RuntimeException e) {
         t.addSuppressed(e);
         cur.markRollbackOnly(t);
       }
       for (Runnable hook : scope.afterRollback) {
-        hook.run();
+        OwnerScope.runHook(scope.name(), hook, t);
       }
       throw t;
     }
@@ -230,18 +234,25 @@ public final class Engine {
     CircuitBreaker breaker = permit(options);
     OwnerScope scope = openOwner(options, parent, breaker, start);
     Throwable failure = null;
+    R result;
     try {
-      R result = ScopedValue.where(current, scope).call(() -> work.execute(scope));
+      result = ScopedValue.where(current, scope).call(() -> work.execute(scope));
       scope.commit();
-      return result;
     } catch (Throwable t) {
       failure = t;
       scope.rollbackQuietly(t);
       throw t;
     } finally {
-      finish(scope, failure);
+      // The connection goes back and the breaker hears the outcome before any hook runs: a hook
+      // may be slow, may open a transaction of its own, or may throw.
+      release(scope, failure);
       breakerOutcome(breaker, start, failure);
+      if (failure != null) {
+        scope.runHooks(failure);
+      }
     }
+    scope.runHooks(null);
+    return result;
   }
 
   private CircuitBreaker permit(TransactionOptions options) {
@@ -269,8 +280,8 @@ public final class Engine {
     }
   }
 
-  /** Releases an owner's connection, counts it and runs its hooks; for explicit transactions too. */
-  void finish(OwnerScope scope, Throwable failure) {
+  /** Releases an owner's connection and counts it; for explicit transactions too. */
+  private void release(OwnerScope scope, Throwable failure) {
     scope.release();
     open.remove(scope);
     reportedLeaks.remove(scope);
@@ -278,7 +289,6 @@ public final class Engine {
     if (failure != null && Pools.isConnectionFailure(failure)) {
       pools.connectionError(scope.options.pool());
     }
-    scope.runHooks();
   }
 
   private static void breakerOutcome(CircuitBreaker breaker, long start, Throwable failure) {

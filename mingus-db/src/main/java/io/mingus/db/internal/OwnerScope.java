@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
+import org.hibernate.resource.transaction.spi.TransactionStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +38,8 @@ final class OwnerScope extends Scope implements Transaction {
   private boolean wasCommitted;
   private boolean h2TimeoutSet;
   private boolean h2LazySet;
-  private Throwable commitFailure;
+  private Throwable firstFailure;
+  private boolean ormMarkUndone;
 
   OwnerScope(Engine engine, TransactionOptions options, Scope parent, Connection connection, boolean captureStack) {
     super(options.name());
@@ -128,9 +130,18 @@ final class OwnerScope extends Scope implements Transaction {
     }
   }
 
-  void clearOrm() {
+  /**
+   * After a rollback to a savepoint: Hibernate's first-level cache no longer matches the database,
+   * so it is cleared (entities loaded before the savepoint are detached: re-read them). A failure
+   * inside Hibernate also marked its transaction rollback-only; the savepoint undid that failure, so
+   * the mark no longer stands and {@link #commit()} commits the connection itself.
+   */
+  void undoOrmAfterSavepointRollback() {
     if (orm != null) {
       orm.clear();
+      if (orm.getTransaction().getStatus() == TransactionStatus.MARKED_ROLLBACK) {
+        ormMarkUndone = true;
+      }
     }
   }
 
@@ -151,9 +162,22 @@ final class OwnerScope extends Scope implements Transaction {
           + " marked it rollback-only (" + rollbackOnlyCause + "). To recover from a failing inner block, run it with"
           + " Propagation.NESTED", rollbackOnlyCause);
     }
-    flushOrm();
     try {
-      if (orm != null) {
+      flushOrm();
+    } catch (RuntimeException e) {
+      remember(e);
+      throw e;
+    }
+    if (orm != null && orm.getTransaction().getStatus() == TransactionStatus.MARKED_ROLLBACK && !ormMarkUndone) {
+      // Hibernate would roll back silently here and report success: refuse loudly instead.
+      IllegalStateException cause = new IllegalStateException("Hibernate marked the transaction rollback-only");
+      rollbackQuietly(cause);
+      throw new DatabaseException("transaction '" + name + "' was rolled back, not committed: a Hibernate operation"
+          + " in it failed and marked it rollback-only (the failure was caught and not rethrown). Run the failing"
+          + " part with Propagation.NESTED to recover from it", cause);
+    }
+    try {
+      if (orm != null && !ormMarkUndone) {
         orm.getTransaction().commit();
       } else {
         connection.commit();
@@ -161,7 +185,7 @@ final class OwnerScope extends Scope implements Transaction {
       state = State.COMMITTED;
       wasCommitted = true;
     } catch (SQLException | RuntimeException e) {
-      commitFailure = e;
+      remember(e);
       if (Pools.isConnectionFailure(e)) {
         throw new DatabaseException("the connection of pool " + options.pool().label() + " broke while transaction '"
             + name + "' was committing: it may or may not have committed, so it is not retried. Check whether its"
@@ -183,8 +207,19 @@ final class OwnerScope extends Scope implements Transaction {
     }
   }
 
+  private void remember(Throwable failure) {
+    if (firstFailure == null) {
+      firstFailure = failure;
+    }
+  }
+
   /** Rolls back after {@code cause}, adding any failure of the rollback to it as suppressed. */
   void rollbackQuietly(Throwable cause) {
+    remember(cause);
+    undo(cause);
+  }
+
+  private void undo(Throwable cause) {
     if (state != State.ACTIVE) {
       return;
     }
@@ -228,10 +263,10 @@ final class OwnerScope extends Scope implements Transaction {
   @Override
   public void close() {
     if (state == State.ACTIVE) {
-      rollbackQuietly(new IllegalStateException("closed without commit"));
+      undo(new IllegalStateException("closed without commit"));
     }
     if (state != State.RELEASED) {
-      engine.finishExplicit(this, commitFailure);
+      engine.finishExplicit(this, firstFailure);
     }
   }
 
@@ -274,17 +309,21 @@ final class OwnerScope extends Scope implements Transaction {
     }
   }
 
-  void runHooks() {
+  /** Runs the hooks of the outcome; a hook's failure is logged (and added to {@code failure}). */
+  void runHooks(Throwable failure) {
     for (Runnable hook : wasCommitted ? afterCommit : afterRollback) {
-      runHook(hook);
+      runHook(name, hook, failure);
     }
   }
 
-  private void runHook(Runnable hook) {
+  static void runHook(String transaction, Runnable hook, Throwable failure) {
     try {
       hook.run();
     } catch (RuntimeException e) {
-      LOG.error("a hook of transaction '{}' failed; the transaction's outcome stands", name, e);
+      if (failure != null && failure != e) {
+        failure.addSuppressed(e);
+      }
+      LOG.error("a hook of transaction '{}' failed; the transaction's outcome stands", transaction, e);
     }
   }
 

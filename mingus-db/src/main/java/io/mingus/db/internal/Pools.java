@@ -194,7 +194,8 @@ public final class Pools implements PoolManager, AutoCloseable {
           + "' for another connection while its own thread already holds " + held + " of the pool's " + max
           + " and none is spare (" + (mx == null ? 0 : mx.getActiveConnections()) + " in use, 0 idle): waiting would"
           + " deadlock, so it fails at once. Use Propagation.REQUIRED or NESTED instead of REQUIRES_NEW here, or raise "
-          + p.config().name().envPrefix() + "MAX_OVERFLOW", null);
+          + p.config().name().envPrefix() + "MAX_OVERFLOW", null,
+          held >= max ? ErrorKind.PROGRAMMING : ErrorKind.POOL_EXHAUSTED);
     }
   }
 
