@@ -1,6 +1,7 @@
 package io.mingus.comms;
 
 import io.mingus.comms.internal.Delivery;
+import io.mingus.db.Session;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskContext;
 
@@ -23,6 +24,16 @@ abstract sealed class SendTask implements Task<SendPayload> permits SendSmsTask,
   @Override
   public final void run(TaskContext ctx, SendPayload payload) {
     delivery.deliver(ctx.session(), payload.communicationId(), ctx.attempt() >= ctx.maxAttempts());
+  }
+
+  /**
+   * The task failed for good without recording an outcome (a timeout, a database error, retries of
+   * an unexpected failure exhausted): the communication must not stay {@code queued} forever.
+   */
+  @Override
+  public final void onFailure(Session session, SendPayload payload, String kind, String message) {
+    session.update("UPDATE communication_metrics SET status = 'failed', error = ? WHERE id = ? AND status = 'queued'",
+        "delivery failed for good (" + kind + ")", payload.communicationId());
   }
 
   /** Provider timeouts and 5xx answers are retried with the worker's backoff. */

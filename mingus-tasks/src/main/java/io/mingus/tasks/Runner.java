@@ -164,8 +164,16 @@ final class Runner {
     Instant next = retry ? now.plus(w.retryPolicy.delay(c.attempt(), w.random)) : null;
     int n;
     try {
-      n = w.db.fromTransaction(outcome("record-failure"), s -> retry
-          ? w.store.retryLater(s, c, w.id(), next, f) : w.store.fail(s, c, w.id(), now, f));
+      n = w.db.fromTransaction(outcome("record-failure"), s -> {
+        if (retry) {
+          return w.store.retryLater(s, c, w.id(), next, f);
+        }
+        int rows = w.store.fail(s, c, w.id(), now, f);
+        if (rows == 1 && task != null && !(t instanceof TaskFailure.PayloadException)) {
+          tellTask(task, c, f);
+        }
+        return rows;
+      });
     } catch (RuntimeException e) {
       e.addSuppressed(t);
       LOG.error("worker {} could not record the failure of task {} '{}' (attempt {}); it will be rescued after its"
@@ -185,6 +193,18 @@ final class Runner {
       LOG.error("task {} '{}' failed for good at attempt {} of {} ({}{})", c.id(), c.name(), c.attempt(),
           c.maxAttempts(), f.kind(), f.retryable() ? ", no attempts left" : ", not retryable", t);
       w.meters.ran(c.name(), "failed", nanos);
+    }
+  }
+
+  /** Lets the task mark its own data failed, under a savepoint: its failure only loses its own writes. */
+  private <P> void tellTask(Task<P> task, TaskStore.Claimed c, TaskFailure f) {
+    try {
+      P payload = w.queue.json().readValue(c.payload(), task.payloadType());
+      w.db.inTransaction(TransactionOptions.named("task-on-failure:" + c.name()).withPropagation(Propagation.NESTED),
+          s -> task.onFailure(s, payload, f.kind(), f.message()));
+    } catch (Exception e) {
+      LOG.error("task {} '{}': its onFailure hook failed; the task is recorded failed all the same", c.id(), c.name(),
+          e);
     }
   }
 

@@ -70,6 +70,45 @@ class FailureTest {
 
   @ParameterizedTest
   @EnumSource(TestEngine.class)
+  void a_task_that_fails_for_good_is_told_in_the_transaction_that_records_the_failure(TestEngine engine) {
+    try (Fixture f = Fixture.open(engine)) {
+      f.db.inTransaction(s -> s.update("INSERT INTO witness (n) VALUES (7)"));
+      ToldOfFailure task = new ToldOfFailure();
+      f.start(f.worker("w1").register(task));
+      long id = f.queue.enqueue(task, new Tasks.N(7), TaskOptions.defaults().withMaxAttempts(5));
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
+      assertThat(f.task(id).attempt()).as("an integrity error is not retried").isEqualTo(1);
+      assertThat(f.count("SELECT COUNT(*) FROM witness WHERE n = -7 AND worker = 'INTEGRITY'"))
+          .as("onFailure's write committed with the failure record").isEqualTo(1);
+    }
+  }
+
+  /** Inserts a duplicate witness row (integrity error); onFailure records the kind it was told. */
+  static final class ToldOfFailure implements io.mingus.tasks.Task<Tasks.N> {
+    @Override
+    public String name() {
+      return "test.told-of-failure";
+    }
+
+    @Override
+    public Class<Tasks.N> payloadType() {
+      return Tasks.N.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, Tasks.N p) {
+      ctx.session().update("INSERT INTO witness (n) VALUES (?)", p.n());
+    }
+
+    @Override
+    public void onFailure(io.mingus.db.Session session, Tasks.N p, String kind, String message) {
+      session.update("INSERT INTO witness (n, worker) VALUES (?, ?)", -p.n(), kind);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
   void a_task_that_keeps_failing_with_a_retryable_database_error_ends_failed_with_its_error(TestEngine engine) {
     try (Fixture f = Fixture.open(engine)) {
       AlwaysDeadlocked task = new AlwaysDeadlocked();
