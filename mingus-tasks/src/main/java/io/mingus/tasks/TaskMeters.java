@@ -67,4 +67,9 @@ final class TaskMeters {
     });
     depth.register(rows, true);
   }
+
+  /** Removes the depth gauges, so that a later worker on the same registry registers its own. */
+  void close() {
+    depth.register(java.util.List.of(), true);
+  }
 }

@@ -269,6 +269,7 @@ public final class Worker implements AutoCloseable {
     }
     joinAll(Duration.ofSeconds(10));
     timeouts.shutdownNow();
+    meters.close();
     state.set(State.STOPPED);
     LOG.info("worker {} stopped", id);
   }
