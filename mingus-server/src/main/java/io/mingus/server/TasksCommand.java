@@ -89,6 +89,17 @@ final class TasksCommand implements Runnable {
     }
   }
 
+  /** Retries or cancels one task; a task that does not exist, or is in the wrong state, fails with one line. */
+  static String transition(TaskAdmin admin, long id, java.util.function.LongPredicate change,
+      String rule, String done) {
+    TaskRecord task = admin.find(id)
+        .orElseThrow(() -> new Cli.CommandFailure("task " + id + " does not exist", Cli.FAILED));
+    if (!change.test(id)) {
+      throw new Cli.CommandFailure("task " + id + " is " + TaskRoutes.label(task.state()) + "; " + rule, Cli.FAILED);
+    }
+    return "task " + id + " " + done;
+  }
+
   @Command(name = "retry", mixinStandardHelpOptions = true, description = "Queues a failed or cancelled task again.")
   static final class Retry implements Callable<Integer> {
     @ParentCommand
@@ -99,15 +110,8 @@ final class TasksCommand implements Runnable {
 
     @Override
     public Integer call() {
-      String outcome = tasks.withAdmin(admin -> {
-        TaskRecord task = admin.find(id)
-            .orElseThrow(() -> new Cli.CommandFailure("task " + id + " does not exist", Cli.FAILED));
-        if (!admin.retry(id)) {
-          throw new Cli.CommandFailure("task " + id + " is " + TaskRoutes.label(task.state())
-              + "; only failed or cancelled tasks can be retried", Cli.FAILED);
-        }
-        return "task " + id + " is queued again";
-      });
+      String outcome = tasks.withAdmin(admin -> transition(admin, id, admin::retry,
+          "only failed or cancelled tasks can be retried", "is queued again"));
       tasks.out().println(outcome);
       return Cli.OK;
     }
@@ -123,15 +127,8 @@ final class TasksCommand implements Runnable {
 
     @Override
     public Integer call() {
-      String outcome = tasks.withAdmin(admin -> {
-        TaskRecord task = admin.find(id)
-            .orElseThrow(() -> new Cli.CommandFailure("task " + id + " does not exist", Cli.FAILED));
-        if (!admin.cancel(id)) {
-          throw new Cli.CommandFailure("task " + id + " is " + TaskRoutes.label(task.state())
-              + "; only queued tasks can be cancelled", Cli.FAILED);
-        }
-        return "task " + id + " is cancelled";
-      });
+      String outcome = tasks.withAdmin(admin -> transition(admin, id, admin::cancel,
+          "only queued tasks can be cancelled", "is cancelled"));
       tasks.out().println(outcome);
       return Cli.OK;
     }
