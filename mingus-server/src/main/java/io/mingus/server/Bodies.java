@@ -11,7 +11,6 @@ import io.javalin.http.Context;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.time.LocalTime;
 import java.util.Collection;
 import java.util.List;
@@ -61,7 +60,8 @@ final class Bodies {
     } catch (JsonProcessingException e) {
       throw HttpProblem.invalid("body", "is not well-formed JSON");
     } catch (IOException e) {
-      throw new UncheckedIOException("could not read the request body", e);
+      // the client went away or stalled: its request, not the server, is at fault
+      throw HttpProblem.invalid("body", "could not be read: " + e.getMessage());
     }
   }
 
@@ -83,7 +83,8 @@ final class Bodies {
       }
       return out.toByteArray();
     } catch (IOException e) {
-      throw new UncheckedIOException("could not read the request body", e);
+      // the client went away or stalled: its request, not the server, is at fault
+      throw HttpProblem.invalid("body", "could not be read: " + e.getMessage());
     }
   }
 
