@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SQL echo ({@code DB_ECHO}) and slow-query logging through datasource-proxy: the statement, its
- * duration, the pool and the transaction's name; never parameter values.
+ * SQL echo ({@code DB_ECHO}, through datasource-proxy) and slow-query logging (through
+ * datasource-proxy with echo, else the cheaper {@link StatementTimer}): the statement, its duration,
+ * the pool and the transaction's name; never parameter values.
  */
 public final class QueryLogger implements QueryExecutionListener {
   private static final Logger ECHO = LoggerFactory.getLogger("io.mingus.db.sql");
@@ -44,8 +45,22 @@ public final class QueryLogger implements QueryExecutionListener {
     return echo || !slowThreshold.isZero();
   }
 
+  /**
+   * The data source transactions borrow from: with echo, datasource-proxy (every statement logged,
+   * batches described); without, the much cheaper {@link StatementTimer}, which only times.
+   */
   DataSource wrap(DataSource target, PoolName pool) {
-    return ProxyDataSourceBuilder.create(target).name(pool.label()).listener(this).build();
+    return echo
+        ? ProxyDataSourceBuilder.create(target).name(pool.label()).listener(this).build()
+        : StatementTimer.wrap(target, pool.label(), this);
+  }
+
+  /** One statement timed by {@link StatementTimer}. */
+  void timed(String pool, String sql, long nanos, boolean batch) {
+    long millis = nanos / 1_000_000;
+    if (millis >= slowMillis) {
+      report(pool, sql, millis, batch ? ", batch" : "");
+    }
   }
 
   @Override
@@ -61,13 +76,18 @@ public final class QueryLogger implements QueryExecutionListener {
       return;
     }
     String sql = queryInfoList.stream().map(QueryInfo::getQuery).collect(Collectors.joining("; "));
-    String where = "pool " + execInfo.getDataSourceName() + ", transaction '" + currentTransaction.get() + "'";
     if (slow) {
-      onSlow.run();
-      SLOW.warn("slow query: {} ms (threshold {} ms) on {}{}: {}", millis, slowMillis, where,
-          execInfo.isBatch() ? ", batch of " + execInfo.getBatchSize() : "", sql);
+      report(execInfo.getDataSourceName(), sql, millis,
+          execInfo.isBatch() ? ", batch of " + execInfo.getBatchSize() : "");
     } else {
-      ECHO.info("{} ms on {}: {}", millis, where, sql);
+      ECHO.info("{} ms on pool {}, transaction '{}': {}", millis, execInfo.getDataSourceName(),
+          currentTransaction.get(), sql);
     }
+  }
+
+  private void report(String pool, String sql, long millis, String batch) {
+    onSlow.run();
+    SLOW.warn("slow query: {} ms (threshold {} ms) on pool {}, transaction '{}'{}: {}", millis, slowMillis, pool,
+        currentTransaction.get(), batch, sql);
   }
 }
