@@ -20,6 +20,8 @@ final class Execution {
   volatile ScheduledFuture<?> timeout;
   /** Set when shutdown interrupts the task: its attempt is given back, not failed. */
   volatile boolean stopping;
+  /** When the lane put it in its ready buffer ({@link System#nanoTime()}); only the lane reads it. */
+  long readySince;
   /** Set when shutdown gave the task back on its own because it did not end in time. */
   volatile boolean abandoned;
 

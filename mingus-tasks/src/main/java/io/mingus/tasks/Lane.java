@@ -1,38 +1,60 @@
 package io.mingus.tasks;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One queue of a worker: a fetcher loop on a virtual thread that waits for free slots, claims that
- * many due tasks in one short transaction and starts one virtual thread per task. When the queue
- * had fewer due tasks than free slots it waits for a wake-up (a NOTIFY, an enqueue in this
- * process) or the poll interval.
+ * One queue of a worker: up to {@code concurrency} running tasks, a buffer of claimed tasks ready
+ * to run, and a fetcher loop on a virtual thread that claims in one short transaction.
+ *
+ * <p>Claiming ahead. A claim is a transaction with a commit, so claiming only into free slots
+ * would make every finished task wait for a claim. Instead the fetcher keeps up to {@code ahead}
+ * claimed tasks ready beyond the running ones and refills the buffer when it is half empty, while
+ * the running tasks go on; a slot whose task ends takes the next ready task at once, on the same
+ * virtual thread. Ready tasks belong to this worker (they are heartbeated like running ones), so
+ * the buffer must not hold them long: a task still not started after {@link #STALE} (the running
+ * tasks are long) is given back for other workers, and the lane stops claiming ahead for {@link
+ * #AHEAD_PAUSE}. At shutdown the ready tasks are given back.
+ *
+ * <p>When the queue had fewer due tasks than asked for, the fetcher waits for a wake-up (a
+ * NOTIFY, an enqueue in this process) or the poll interval.
  */
 final class Lane implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Lane.class);
-  private static final long SLOT_WAIT_MILLIS = 100;
-  private static final long GATHER_NANOS = 2_000_000;
+  /** How long the fetcher waits for room before it looks at the worker's state again. */
+  private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  static final Duration STALE = Duration.ofSeconds(1);
+  static final Duration AHEAD_PAUSE = Duration.ofSeconds(10);
 
   final String queue;
   final int concurrency;
+  private final int ahead;
   private final Worker worker;
-  private final Semaphore slots;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition room = lock.newCondition();
+  private final ArrayDeque<Execution> ready = new ArrayDeque<>();
+  private int running;
+  private boolean closed;
+  private long aheadPausedUntil = System.nanoTime();
   private final Semaphore wake = new Semaphore(0);
   private volatile boolean failing;
-  private boolean busy;
   /** Claims not even tried because the worker pool's circuit breaker was open. */
-  final java.util.concurrent.atomic.AtomicLong skippedWhileOpen = new java.util.concurrent.atomic.AtomicLong();
+  final AtomicLong skippedWhileOpen = new AtomicLong();
 
-  Lane(Worker worker, String queue, int concurrency) {
+  Lane(Worker worker, String queue, int concurrency, int ahead) {
     this.worker = worker;
     this.queue = queue;
     this.concurrency = concurrency;
-    this.slots = new Semaphore(concurrency);
+    this.ahead = ahead;
   }
 
   /** Ends a wait for work at once. */
@@ -40,22 +62,123 @@ final class Lane implements Runnable {
     if (wake.availablePermits() == 0) {
       wake.release();
     }
-  }
-
-  /** Frees the slot of a task that ended. */
-  void release() {
-    slots.release();
+    lock.lock();
+    try {
+      room.signalAll();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
-   * While the queue is busy (the last claim filled every free slot), waits up to 2 ms for half the
-   * slots to free up, so that one claim serves several tasks instead of one claim per finished task.
+   * Takes claimed tasks: into free slots (returned, for the caller to start) or, beyond them,
+   * into the ready buffer. Once the lane is closed nothing is taken: the caller gives them back.
    */
-  private void gatherSlots() {
-    long deadline = System.nanoTime() + GATHER_NANOS;
-    int want = concurrency / 2;
-    while (slots.availablePermits() < want - 1 && System.nanoTime() < deadline) {
-      java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+  List<Execution> accept(List<Execution> claimed) {
+    List<Execution> start = new ArrayList<>(claimed.size());
+    long now = System.nanoTime();
+    lock.lock();
+    try {
+      for (Execution x : claimed) {
+        if (running < concurrency) {
+          running++;
+          start.add(x);
+        } else {
+          x.readySince = now;
+          ready.add(x);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    return start;
+  }
+
+  /**
+   * Called by a slot whose task ended: the next ready task for the same slot, or null when there
+   * is none (the slot is freed) or the lane closed.
+   */
+  Execution next() {
+    lock.lock();
+    try {
+      Execution x = closed || worker.killed() ? null : ready.poll();
+      if (x == null) {
+        running--;
+      }
+      room.signalAll();
+      return x;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Tasks claimed but not yet started. */
+  int readyCount() {
+    lock.lock();
+    try {
+      return ready.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits (at most {@link #CHECK_NANOS}) until the lane should claim, and returns how many: when a
+   * slot is free and nothing is ready, or the ready buffer fell to half; then as many as fill the
+   * slots and the buffer. Returns 0 when it is not time yet.
+   */
+  private int awaitRoom() throws InterruptedException {
+    lock.lock();
+    try {
+      long nanos = CHECK_NANOS;
+      while (true) {
+        boolean aheadOn = ahead > 0 && System.nanoTime() - aheadPausedUntil >= 0;
+        int want = concurrency + (aheadOn ? ahead : 0) - running - ready.size();
+        if (want > 0 && ready.size() <= (aheadOn ? ahead / 2 : 0)) {
+          return want;
+        }
+        if (nanos <= 0 || !worker.claiming()) {
+          return 0;
+        }
+        nanos = room.awaitNanos(nanos);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Takes out ready tasks that waited longer than {@link #STALE}, and pauses claiming ahead. */
+  private List<Execution> takeStale() {
+    long now = System.nanoTime();
+    long cutoff = now - STALE.toNanos();
+    List<Execution> stale = List.of();
+    lock.lock();
+    try {
+      while (!ready.isEmpty() && ready.peek().readySince - cutoff < 0) {
+        if (stale.isEmpty()) {
+          stale = new ArrayList<>();
+        }
+        stale.add(ready.poll());
+      }
+      if (!stale.isEmpty()) {
+        aheadPausedUntil = now + AHEAD_PAUSE.toNanos();
+      }
+    } finally {
+      lock.unlock();
+    }
+    return stale;
+  }
+
+  /** Closes the lane and takes out every ready task. */
+  private List<Execution> close() {
+    lock.lock();
+    try {
+      closed = true;
+      List<Execution> left = new ArrayList<>(ready);
+      ready.clear();
+      return left;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -63,22 +186,23 @@ final class Lane implements Runnable {
   public void run() {
     try {
       while (worker.claiming()) {
-        if (!slots.tryAcquire(SLOT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+        List<Execution> stale = takeStale();
+        if (!stale.isEmpty()) {
+          LOG.debug("worker {} gives back {} tasks of queue '{}' that waited over {} ms for a slot; claiming ahead"
+              + " paused for {} s", worker.id(), stale.size(), queue, STALE.toMillis(), AHEAD_PAUSE.toSeconds());
+          worker.runner.giveBackAll(stale, "give-back-stale");
+        }
+        int want = awaitRoom();
+        if (want == 0) {
           continue;
         }
-        if (busy) {
-          gatherSlots();
-        }
-        int free = 1 + slots.drainPermits();
-        int started = 0;
+        int got = 0;
         Duration wait = worker.pollInterval();
         try {
           if (worker.breakerOpen()) {
             skippedWhileOpen.incrementAndGet();
           } else if (worker.claiming()) {
-            List<TaskStore.Claimed> claimed = worker.claim(this, free);
-            started = claimed.size();
-            busy = started == free && concurrency > 1;
+            got = worker.claim(this, want);
             failing = false;
           }
           wait = worker.nextWait(wait);
@@ -88,16 +212,20 @@ final class Lane implements Runnable {
                 wait.toMillis(), e.toString());
           }
           failing = true;
-        } finally {
-          slots.release(free - started);
         }
-        if (started < free) {
-          wake.tryAcquire(Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS);
+        if (got < want) {
+          long millis = readyCount() > 0 ? Math.min(wait.toMillis(), STALE.toMillis()) : wait.toMillis();
+          wake.tryAcquire(Math.max(1, millis), TimeUnit.MILLISECONDS);
           wake.drainPermits();
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      List<Execution> left = close();
+      if (!left.isEmpty() && !worker.killed()) {
+        worker.runner.giveBackAll(left, "give-back");
+      }
     }
   }
 }

@@ -43,13 +43,20 @@ final class Runner {
     this.w = worker;
   }
 
-  void start(Execution x) {
-    Thread.ofVirtual().name("mingus-task-" + x.claimed.id()).start(() -> {
-      x.thread = Thread.currentThread();
-      try {
-        run(x);
-      } finally {
-        x.lane.release();
+  /**
+   * Starts a slot on a virtual thread of its own: runs {@code first}, then the lane's next ready
+   * tasks until it has none. A task over its rate limit is given back instead of run.
+   */
+  void start(Execution first) {
+    Thread.ofVirtual().name("mingus-task-slot-" + first.lane.queue).start(() -> {
+      for (Execution x = first; x != null; x = x.lane.next()) {
+        if (w.admit(x)) {
+          x.thread = Thread.currentThread();
+          run(x);
+          x.thread = null;
+        } else {
+          giveBackLimited(x);
+        }
       }
     });
   }
@@ -222,21 +229,33 @@ final class Runner {
     }
   }
 
-  /** Gives back tasks claimed beyond their rate limit, to run when the limit has a token again. */
-  void giveBackLimited(List<Execution> xs) {
+  /** Gives back a task whose rate limit had no token when its turn came, to run when it has one again. */
+  private void giveBackLimited(Execution x) {
     try {
-      w.db.inTransaction(outcome("rate-limit"), s -> {
+      Duration wait = w.limits.get(x.claimed.name()).untilNext();
+      w.db.inTransaction(outcome("rate-limit"), s -> w.store.giveBack(s, x.claimed, w.id(), w.clock.instant().plus(wait)));
+    } catch (RuntimeException e) {
+      LOG.error("worker {} could not give back rate-limited task {}; it will be rescued", w.id(), x.claimed.id(), e);
+    } finally {
+      w.finished(x);
+    }
+  }
+
+  /** Gives back claimed tasks that never started (shutdown, or they waited too long for a slot), in one transaction. */
+  void giveBackAll(List<Execution> xs, String why) {
+    try {
+      Instant now = w.clock.instant();
+      w.db.inTransaction(outcome(why), s -> {
         for (Execution x : xs) {
-          Duration wait = w.limits.get(x.claimed.name()).untilNext();
-          w.store.giveBack(s, x.claimed, w.id(), w.clock.instant().plus(wait));
+          w.store.giveBack(s, x.claimed, w.id(), now);
         }
       });
     } catch (RuntimeException e) {
-      LOG.error("worker {} could not give back {} rate-limited tasks; they will be rescued", w.id(), xs.size(), e);
+      LOG.error("worker {} could not give back {} claimed tasks that had not started; they will be rescued", w.id(),
+          xs.size(), e);
     } finally {
       for (Execution x : xs) {
         w.finished(x);
-        x.lane.release();
       }
     }
   }

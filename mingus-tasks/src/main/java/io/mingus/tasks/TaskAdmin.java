@@ -119,14 +119,25 @@ public final class TaskAdmin {
     int total = 0;
     while (true) {
       int n = db.fromTransaction(TransactionOptions.named("tasks.admin.prune").withPool(PoolName.WORKER)
-          .withPropagation(io.mingus.db.Propagation.REQUIRES_NEW), s -> s.update(
-          "DELETE FROM " + TaskStore.TABLE + " WHERE id IN (SELECT id FROM " + TaskStore.TABLE
-              + " WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_at < ? LIMIT ?)", cutoff, batchSize));
+          .withPropagation(io.mingus.db.Propagation.REQUIRES_NEW), s -> s.update(pruneSql(db.dialect()), cutoff, batchSize));
       total += n;
       if (n < batchSize) {
         return total;
       }
     }
+  }
+
+  /**
+   * One batch of pruning. On PostgreSQL the sub-select is an {@code ARRAY(...)} (an InitPlan, rows
+   * then found by primary key): with {@code id IN (SELECT ... LIMIT ?)} the generic plan of the
+   * repeated statement joins to a sequential scan of the whole table in every batch.
+   */
+  static String pruneSql(io.mingus.db.Dialect dialect) {
+    String select = "SELECT id FROM " + TaskStore.TABLE + " WHERE state IN ('succeeded', 'failed', 'cancelled')"
+        + " AND finished_at < ? LIMIT ?";
+    return dialect == io.mingus.db.Dialect.POSTGRESQL
+        ? "DELETE FROM " + TaskStore.TABLE + " WHERE id = ANY (ARRAY(" + select + "))"
+        : "DELETE FROM " + TaskStore.TABLE + " WHERE id IN (" + select + ")";
   }
 
   /** Queued and running tasks per queue: cheap (partial indexes on PostgreSQL), for the depth gauges. */

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Micrometer meters of a worker: {@code mingus.tasks.depth} (gauge per queue, for the states queued and running),
@@ -19,6 +21,11 @@ import java.util.Map;
 final class TaskMeters {
   private final MeterRegistry registry;
   private final MultiGauge depth;
+  // Meters are looked up once per tag set: building and registering one (a histogram's config
+  // above all) costs microseconds of CPU per task.
+  private final Map<String, Timer> pickups = new ConcurrentHashMap<>();
+  private final Map<String, Timer> runs = new ConcurrentHashMap<>();
+  private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final java.util.Set<String> seenQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   TaskMeters(MeterRegistry registry) {
@@ -28,20 +35,17 @@ final class TaskMeters {
   }
 
   void pickup(String queue, Duration latency) {
-    Timer.builder("mingus.tasks.pickup").description("from due (enqueued or run_at) to started")
-        .tag("queue", queue).publishPercentileHistogram().register(registry)
-        .record(latency.isNegative() ? Duration.ZERO : latency);
+    pickups.computeIfAbsent(queue, q -> Timer.builder("mingus.tasks.pickup")
+        .description("from due (enqueued or run_at) to started").tag("queue", q).publishPercentileHistogram()
+        .register(registry)).record(latency.isNegative() ? Duration.ZERO : latency);
   }
 
   void ran(String name, String outcome, long nanos) {
-    Timer.builder("mingus.tasks.run").description("run time of one attempt").tags("name", name, "outcome", outcome)
-        .register(registry).record(Duration.ofNanos(nanos));
-    outcome(name, outcome);
-  }
-
-  void outcome(String name, String outcome) {
-    Counter.builder("mingus.tasks.outcomes").description("attempts by outcome").tags("name", name, "outcome", outcome)
-        .register(registry).increment();
+    String key = name + '\n' + outcome;
+    runs.computeIfAbsent(key, k -> Timer.builder("mingus.tasks.run").description("run time of one attempt")
+        .tags("name", name, "outcome", outcome).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    outcomes.computeIfAbsent(key, k -> Counter.builder("mingus.tasks.outcomes").description("attempts by outcome")
+        .tags("name", name, "outcome", outcome).register(registry)).increment();
   }
 
   void retried(String name) {

@@ -92,7 +92,7 @@ final class TaskStore {
   private long insertPostgres(Connection c, NewTask t) throws SQLException {
     // ON CONFLICT DO NOTHING never aborts the caller's transaction; it waits for a concurrent
     // insert of the same key to end, so the SELECT in existing() sees that row once it committed.
-    String conflict = t.uniqueKey() == null ? "" : " ON CONFLICT (unique_key) DO NOTHING";
+    String conflict = t.uniqueKey() == null ? "" : " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING";
     try (PreparedStatement ps = c.prepareStatement("WITH ins AS (" + insertSql + conflict
         + " RETURNING id) SELECT id, pg_notify(?, ?) FROM ins")) {
       bindInsert(ps, t);
@@ -217,13 +217,8 @@ final class TaskStore {
     if (names.isEmpty() || limit < 1) {
       return List.of();
     }
-    String select = "SELECT id FROM " + TABLE + " WHERE state = 'queued' AND queue = ? AND run_at <= ? AND name IN ("
-        + marks(names.size()) + ") ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED";
     if (dialect == Dialect.POSTGRESQL) {
-      String sql = "UPDATE " + TABLE + " t SET state = 'running', lease_owner = ?, heartbeat_at = ?, started_at = ?,"
-          + " attempt = t.attempt + 1 WHERE t.id IN (" + select + ") RETURNING "
-          + CLAIMED_COLUMNS.replace("id, ", "t.id, ");
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
+      try (PreparedStatement ps = c.prepareStatement(claimSqlPostgres(names.size()))) {
         int i = 1;
         ps.setString(i++, owner);
         ps.setObject(i++, ts(now));
@@ -233,7 +228,26 @@ final class TaskStore {
         return readClaimed(ps.executeQuery(), 0);
       }
     }
-    return claimH2(c, select, queue, names, limit, owner, now);
+    return claimH2(c, claimSelect(names.size()), queue, names, limit, owner, now);
+  }
+
+  private static String claimSelect(int names) {
+    return "SELECT id FROM " + TABLE + " WHERE state = 'queued' AND queue = ? AND run_at <= ? AND name IN ("
+        + marks(names) + ") ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED";
+  }
+
+  /**
+   * The PostgreSQL claim: one UPDATE of the rows a locking sub-select picks. The sub-select is an
+   * {@code ARRAY(...)} so that it runs once, as an InitPlan, and the UPDATE finds its rows by
+   * primary key. With {@code id IN (SELECT ... LIMIT ?)} the generic plan that the driver's
+   * prepared statement ends up with (the limit unknown, estimated at thousands of rows) joins the
+   * sub-select to a sequential scan of the whole table: measured 18 ms per claim at 40,000 queued
+   * rows against 0.6 ms this way.
+   */
+  static String claimSqlPostgres(int names) {
+    return "UPDATE " + TABLE + " t SET state = 'running', lease_owner = ?, heartbeat_at = ?, started_at = ?,"
+        + " attempt = t.attempt + 1 WHERE t.id = ANY (ARRAY(" + claimSelect(names) + ")) RETURNING "
+        + CLAIMED_COLUMNS.replace("id, ", "t.id, ");
   }
 
   /**

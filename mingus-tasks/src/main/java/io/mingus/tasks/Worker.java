@@ -132,7 +132,7 @@ public final class Worker implements AutoCloseable {
     this.schedules = List.copyOf(b.schedules);
     this.meters = new TaskMeters(db.meterRegistry());
     Map<String, Lane> l = new LinkedHashMap<>();
-    (b.queues.isEmpty() ? Map.of("default", 4) : b.queues).forEach((q, n) -> l.put(q, new Lane(this, q, n)));
+    (b.queues.isEmpty() ? Map.of("default", 4) : b.queues).forEach((q, n) -> l.put(q, new Lane(this, q, n, b.claimAhead ? n : 0)));
     this.lanes = l;
     this.runner = new Runner(this);
     this.completer = new Completer(this);
@@ -340,8 +340,12 @@ public final class Worker implements AutoCloseable {
     return TransactionOptions.named("tasks." + name).withPool(PoolName.WORKER).withPropagation(Propagation.REQUIRES_NEW);
   }
 
-  /** Claims up to {@code free} tasks for {@code lane} and starts them; returns those claimed. */
-  List<TaskStore.Claimed> claim(Lane lane, int free) {
+  /**
+   * Claims up to {@code want} tasks for {@code lane}, starts those that fit its free slots and
+   * leaves the rest ready in it; returns how many were claimed. Only task names whose rate limit
+   * has a token now are claimed; the token itself is taken when the task starts.
+   */
+  int claim(Lane lane, int want) {
     List<String> names = new ArrayList<>(tasks.size());
     for (String name : tasks.keySet()) {
       TokenBucket limit = limits.get(name);
@@ -350,31 +354,32 @@ public final class Worker implements AutoCloseable {
       }
     }
     if (names.isEmpty()) {
-      return List.of();
+      return 0;
     }
     Instant now = clock.instant();
     List<TaskStore.Claimed> claimed;
     try {
-      claimed = db.fromTransaction(control("claim"), s -> store.claim(s.connection(), lane.queue, names, free, id, now));
+      claimed = db.fromTransaction(control("claim"), s -> store.claim(s.connection(), lane.queue, names, want, id, now));
     } catch (java.sql.SQLException e) {
       throw new TaskException("worker " + id + " could not claim tasks of queue '" + lane.queue + "' (SQLState "
           + e.getSQLState() + "): " + e.getMessage(), e);
     }
-    List<Execution> limited = new ArrayList<>();
+    List<Execution> xs = new ArrayList<>(claimed.size());
     for (TaskStore.Claimed c : claimed) {
       Execution x = new Execution(c, lane);
       inFlight.put(c.id(), x);
-      TokenBucket limit = limits.get(c.name());
-      if (limit != null && !limit.tryTake()) {
-        limited.add(x);
-      } else {
-        runner.start(x);
-      }
+      xs.add(x);
     }
-    if (!limited.isEmpty()) {
-      runner.giveBackLimited(limited);
+    for (Execution x : lane.accept(xs)) {
+      runner.start(x);
     }
-    return claimed;
+    return claimed.size();
+  }
+
+  /** Whether {@code x} may start now: its task name has no rate limit, or a token was taken from it. */
+  boolean admit(Execution x) {
+    TokenBucket limit = limits.get(x.claimed.name());
+    return limit == null || limit.tryTake();
   }
 
   /** How long a lane with nothing to do waits: the poll interval, or less when a rate limit refills sooner. */
@@ -555,6 +560,7 @@ public final class Worker implements AutoCloseable {
     private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
     private InstantSource clock;
     private String id;
+    private boolean claimAhead = true;
 
     private Builder(Database db, TaskQueue queue) {
       this.db = Objects.requireNonNull(db, "db");
@@ -595,6 +601,17 @@ public final class Worker implements AutoCloseable {
     /** How often an idle lane looks for due tasks (default 1 s; NOTIFY wakes it earlier on PostgreSQL). */
     public Builder pollInterval(Duration d) {
       pollInterval = positive("pollInterval", d);
+      return this;
+    }
+
+    /**
+     * Whether each queue claims up to its concurrency again in tasks ready to run beyond the running
+     * ones (default true), so that a slot whose task ends starts the next one without waiting for a
+     * claim. Claimed tasks that wait over a second for a slot (the running tasks are long) are given
+     * back to the queue for other workers. Off: a queue claims only into free slots.
+     */
+    public Builder claimAhead(boolean on) {
+      claimAhead = on;
       return this;
     }
 
