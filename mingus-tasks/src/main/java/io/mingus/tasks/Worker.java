@@ -45,10 +45,13 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>How it works. Each queue has a {@link Lane}: a fetcher on a virtual thread that waits for
- * free slots (the queue's concurrency) and claims that many due tasks in one short transaction
- * ({@code SELECT ... FOR UPDATE SKIP LOCKED}, then state {@code running}, this worker as lease
- * owner, a fresh heartbeat, attempt + 1). Each claimed task runs on a virtual thread of its own, in
+ * <p>How it works. Each queue has a {@link Lane}: up to its concurrency of running tasks, a
+ * buffer of up to twice that many claimed tasks ready to run, and a fetcher on a virtual thread
+ * that refills slots and buffer in one short transaction ({@code SELECT ... FOR UPDATE SKIP
+ * LOCKED}, then state {@code running}, this worker as lease owner, a fresh heartbeat, attempt + 1)
+ * when the buffer is half empty, so that a finished task's slot takes the next one without waiting
+ * for a claim. Ready tasks that wait over a second for a slot go back to the queue for other
+ * workers. Each slot runs its tasks one after another on a virtual thread of its own, each in
  * one transaction ({@code task:<name>} on the worker pool): its writes through {@link
  * TaskContext#session()} and its completion UPDATE commit together, and the completion is fenced by
  * {@code id, attempt, lease_owner, state = 'running'}: when that matches no row (the lease passed to
@@ -132,7 +135,7 @@ public final class Worker implements AutoCloseable {
     this.schedules = List.copyOf(b.schedules);
     this.meters = new TaskMeters(db.meterRegistry());
     Map<String, Lane> l = new LinkedHashMap<>();
-    (b.queues.isEmpty() ? Map.of("default", 4) : b.queues).forEach((q, n) -> l.put(q, new Lane(this, q, n, b.claimAhead ? n : 0)));
+    (b.queues.isEmpty() ? Map.of("default", 4) : b.queues).forEach((q, n) -> l.put(q, new Lane(this, q, n, b.claimAhead ? 2 * n : 0)));
     this.lanes = l;
     this.runner = new Runner(this);
     this.completer = new Completer(this);
@@ -605,10 +608,12 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Whether each queue claims up to its concurrency again in tasks ready to run beyond the running
-     * ones (default true), so that a slot whose task ends starts the next one without waiting for a
-     * claim. Claimed tasks that wait over a second for a slot (the running tasks are long) are given
-     * back to the queue for other workers. Off: a queue claims only into free slots.
+     * Whether each queue claims up to twice its concurrency in tasks ready to run beyond the running
+     * ones (default true; db-scheduler's lock-and-fetch default also holds up to three times its
+     * threads), so that a slot whose task ends starts the next one without waiting for a claim.
+     * Claimed tasks that wait over a second for a slot (the running tasks are long) are given back
+     * to the queue for other workers, and the queue stops claiming ahead for 10 s. Off: a queue
+     * claims only into free slots.
      */
     public Builder claimAhead(boolean on) {
       claimAhead = on;

@@ -219,6 +219,31 @@ class WorkerTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void tasks_claimed_ahead_behind_a_long_task_go_back_to_the_queue_for_other_workers(TestEngine engine) {
+    try (Fixture f = Fixture.open(engine)) {
+      Gate gate = new Gate();
+      f.db.inTransaction(s -> f.queue.enqueueAll(s, gate, LongStream.range(0, 3).mapToObj(Tasks.N::new).toList(),
+          TaskOptions.defaults()));
+      f.start(f.worker("w1").register(gate).queue("default", 1));
+      await().atMost(Duration.ofSeconds(20)).until(() -> gate.running.get() == 1);
+      assertThat(f.count("SELECT COUNT(*) FROM mingus_tasks WHERE state = 'running' AND lease_owner = 'w1'"))
+          .as("one slot, and two tasks claimed ahead of it").isEqualTo(3);
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> f.count("SELECT COUNT(*) FROM mingus_tasks WHERE state ="
+          + " 'queued' AND lease_owner IS NULL AND attempt = 0") == 2);
+
+      f.start(f.worker("w2").register(gate).queue("default", 2).claimAhead(false));
+      await().atMost(Duration.ofSeconds(20)).until(() -> gate.running.get() == 3);
+      gate.open();
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.tasksIn(TaskState.SUCCEEDED) == 3);
+      assertThat(f.strings("SELECT lease_owner FROM mingus_tasks ORDER BY lease_owner")).containsExactly("w1", "w2", "w2");
+      assertThat(f.count("SELECT COUNT(*) FROM mingus_tasks WHERE attempt <> 1")).isZero();
+      assertThat(f.count("SELECT COUNT(*) FROM witness")).isEqualTo(3);
+    }
+  }
+
   /** Writes an effect row through a joined transaction; its first attempt waits for release. */
   static final class JoinedWriter implements Task<Tasks.N> {
     final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
