@@ -143,6 +143,14 @@ public final class TestDb implements AutoCloseable {
   @Override
   public void close() {
     try {
+      // Background work that ends on its own (a task notification sent after a commit) may still be
+      // finishing; a transaction the test leaked does not end.
+      try {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(2))
+            .pollInterval(java.time.Duration.ofMillis(5)).until(() -> db.openTransactions().isEmpty());
+      } catch (org.awaitility.core.ConditionTimeoutException stillOpen) {
+        // reported by the assertion below, with the transactions
+      }
       assertThat(db.openTransactions()).as("transactions left open by the test").isEmpty();
     } finally {
       DatabaseConfig c = db.config();

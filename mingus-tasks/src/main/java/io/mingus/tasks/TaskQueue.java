@@ -32,9 +32,11 @@ import java.util.function.Consumer;
  * });
  * }</pre>
  *
- * <p>On PostgreSQL each enqueue also notifies the workers listening on this schema's channel; the
- * notification is delivered when (and only if) the transaction commits. Workers of this process
- * are woken after the commit without any round trip.
+ * <p>After the enqueuing transaction commits, workers of this process are woken without any round
+ * trip, and on PostgreSQL the workers listening on this schema's channel are notified: by one
+ * sender per process, coalescing the queues of many commits into one statement (see {@link
+ * Notifier}; a notification inside the enqueuing transaction would make every enqueuing commit
+ * wait for a cluster-wide lock).
  */
 public final class TaskQueue {
   private final Database db;
@@ -43,6 +45,7 @@ public final class TaskQueue {
   private final TaskStore store;
   private final TaskAdmin admin;
   private final List<Consumer<String>> wakers = new CopyOnWriteArrayList<>();
+  private final Notifier notifier;
 
   private TaskQueue(Database db, InstantSource clock, ObjectMapper json) {
     this.db = Objects.requireNonNull(db, "db");
@@ -50,6 +53,7 @@ public final class TaskQueue {
     this.json = Objects.requireNonNull(json, "json");
     this.store = new TaskStore(db.dialect(), db.config().schema());
     this.admin = new TaskAdmin(db, store, clock);
+    this.notifier = db.dialect() == io.mingus.db.Dialect.POSTGRESQL ? new Notifier(db, store.channel()) : null;
   }
 
   /**
@@ -128,7 +132,6 @@ public final class TaskQueue {
     List<Long> ids;
     try {
       ids = store.insertBatch(session.connection(), rows);
-      store.notifyQueue(session.connection(), options.queue());
     } catch (SQLException e) {
       throw failed("batch enqueue of " + payloads.size() + " tasks '" + task.name() + "' on queue '"
           + options.queue() + "'", e);
@@ -165,8 +168,13 @@ public final class TaskQueue {
   }
 
   private void wakeAfterCommit(Session session, String queue) {
-    if (!wakers.isEmpty()) {
-      session.afterCommit(() -> wake(queue));
+    if (!wakers.isEmpty() || notifier != null) {
+      session.afterCommit(() -> {
+        if (notifier != null) {
+          notifier.request(queue);
+        }
+        wake(queue);
+      });
     }
   }
 

@@ -19,8 +19,8 @@ import java.util.List;
 
 /**
  * Every statement on the task table, and the one dialect seam: PostgreSQL inserts with {@code ON
- * CONFLICT DO NOTHING}, casts payloads to {@code jsonb}, claims with one {@code UPDATE ...
- * RETURNING} and notifies; H2 inserts under a savepoint and claims with a {@code SELECT ... FOR
+ * CONFLICT DO NOTHING}, casts payloads to {@code jsonb} and claims with one {@code UPDATE ...
+ * RETURNING}; H2 inserts under a savepoint and claims with a {@code SELECT ... FOR
  * UPDATE SKIP LOCKED} followed by an {@code UPDATE}. Stateless and thread-safe.
  */
 final class TaskStore {
@@ -72,8 +72,8 @@ final class TaskStore {
   // ---- enqueue
 
   /**
-   * Inserts one task; with a unique key already taken, returns the existing task's id. On
-   * PostgreSQL the insert and its {@code pg_notify} are one statement (one round trip).
+   * Inserts one task; with a unique key already taken, returns the existing task's id (one round
+   * trip on PostgreSQL when the key is new).
    */
   long insert(Connection c, NewTask t) throws SQLException {
     if (dialect == Dialect.POSTGRESQL) {
@@ -93,11 +93,8 @@ final class TaskStore {
     // ON CONFLICT DO NOTHING never aborts the caller's transaction; it waits for a concurrent
     // insert of the same key to end, so the SELECT in existing() sees that row once it committed.
     String conflict = t.uniqueKey() == null ? "" : " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING";
-    try (PreparedStatement ps = c.prepareStatement("WITH ins AS (" + insertSql + conflict
-        + " RETURNING id) SELECT id, pg_notify(?, ?) FROM ins")) {
+    try (PreparedStatement ps = c.prepareStatement(insertSql + conflict + " RETURNING id")) {
       bindInsert(ps, t);
-      ps.setString(10, channel);
-      ps.setString(11, t.queue());
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
           return rs.getLong(1);
@@ -194,18 +191,6 @@ final class TaskStore {
         throw new SQLException("the insert of a task returned no generated id", "55000");
       }
       return keys.getLong(1);
-    }
-  }
-
-  /** On PostgreSQL, wakes listening workers when the transaction commits (a no-op on H2). */
-  void notifyQueue(Connection c, String queue) throws SQLException {
-    if (dialect != Dialect.POSTGRESQL) {
-      return;
-    }
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
-      ps.setString(1, channel);
-      ps.setString(2, queue);
-      ps.execute();
     }
   }
 
