@@ -177,7 +177,7 @@ final class Runner {
         }
         int rows = w.store.fail(s, c, w.id(), now, f);
         if (rows == 1 && task != null && !(t instanceof TaskFailure.PayloadException)) {
-          tellTask(task, c, f);
+          tellTask(task, c.id(), c.payload(), f.kind(), f.message());
         }
         return rows;
       });
@@ -203,15 +203,17 @@ final class Runner {
     }
   }
 
-  /** Lets the task mark its own data failed, under a savepoint: its failure only loses its own writes. */
-  private <P> void tellTask(Task<P> task, TaskStore.Claimed c, TaskFailure f) {
+  /**
+   * Lets the task mark its own data failed, under a savepoint of the current transaction (the one
+   * recording the failure): the hook's failure only loses its own writes.
+   */
+  <P> void tellTask(Task<P> task, long id, String payloadJson, String kind, String message) {
     try {
-      P payload = w.queue.json().readValue(c.payload(), task.payloadType());
-      w.db.inTransaction(TransactionOptions.named("task-on-failure:" + c.name()).withPropagation(Propagation.NESTED),
-          s -> task.onFailure(s, payload, f.kind(), f.message()));
+      P payload = w.queue.json().readValue(payloadJson, task.payloadType());
+      w.db.inTransaction(TransactionOptions.named("task-on-failure:" + task.name()).withPropagation(Propagation.NESTED),
+          s -> task.onFailure(s, payload, kind, message));
     } catch (Exception e) {
-      LOG.error("task {} '{}': its onFailure hook failed; the task is recorded failed all the same", c.id(), c.name(),
-          e);
+      LOG.error("task {} '{}': its onFailure hook failed; the task is recorded failed all the same", id, task.name(), e);
     }
   }
 

@@ -366,11 +366,15 @@ final class TaskStore {
         + marks(ids.size()) + ")", params.toArray());
   }
 
-  /** Running tasks whose heartbeat is older than {@code cutoff}, locked: {id, attempt, max_attempts, queue}. */
-  List<Object[]> stale(Session s, Instant cutoff, int limit) {
-    return s.query("SELECT id, attempt, max_attempts, queue FROM " + TABLE + " WHERE state = 'running'"
+  /** A running task whose worker stopped heartbeating. */
+  record Stale(long id, int attempt, int maxAttempts, String queue, String name, String payload) {}
+
+  /** Running tasks whose heartbeat is older than {@code cutoff}, locked. */
+  List<Stale> stale(Session s, Instant cutoff, int limit) {
+    return s.query("SELECT id, attempt, max_attempts, queue, name, payload FROM " + TABLE + " WHERE state = 'running'"
         + " AND heartbeat_at < ? ORDER BY heartbeat_at LIMIT ? FOR UPDATE SKIP LOCKED",
-        rs -> new Object[] {rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getString(4)}, ts(cutoff), limit);
+        rs -> new Stale(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getString(4), rs.getString(5), rs.getString(6)),
+        ts(cutoff), limit);
   }
 
   /** Re-queues (attempts left) or fails (none left) one stale task; 0 when it changed meanwhile. */

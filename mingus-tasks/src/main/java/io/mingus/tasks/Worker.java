@@ -448,14 +448,22 @@ public final class Worker implements AutoCloseable {
     while (true) {
       Map<String, Integer> byQueue = new LinkedHashMap<>();
       int seen = db.fromTransaction(control("rescue"), s -> {
-        List<Object[]> stale = store.stale(s, cutoff, 100);
-        for (Object[] row : stale) {
-          long taskId = (Long) row[0];
-          boolean left = (Integer) row[1] < (Integer) row[2];
-          if (store.rescue(s, taskId, left, id, now, cutoff) == 1) {
-            byQueue.merge((String) row[3], 1, Integer::sum);
-            LOG.warn("worker {} rescued task {} of queue '{}' (attempt {} of {}): its worker stopped heartbeating"
-                + " before {}; {}", id, taskId, row[3], row[1], row[2], cutoff, left ? "queued again" : "failed");
+        List<TaskStore.Stale> stale = store.stale(s, cutoff, 100);
+        for (TaskStore.Stale t : stale) {
+          boolean left = t.attempt() < t.maxAttempts();
+          if (store.rescue(s, t.id(), left, id, now, cutoff) == 1) {
+            byQueue.merge(t.queue(), 1, Integer::sum);
+            LOG.warn("worker {} rescued task {} '{}' of queue '{}' (attempt {} of {}): its worker stopped heartbeating"
+                + " before {}; {}", id, t.id(), t.name(), t.queue(), t.attempt(), t.maxAttempts(), cutoff,
+                left ? "queued again" : "failed");
+            Task<?> task = tasks.get(t.name());
+            if (!left && task != null) {
+              runner.tellTask(task, t.id(), t.payload(), "RESCUED", "its worker stopped heartbeating before " + cutoff
+                  + ", with no attempts left");
+            } else if (!left) {
+              LOG.warn("worker {} failed task {} '{}' without telling it (its onFailure hook): this worker does not"
+                  + " run that task; register it here too", id, t.id(), t.name());
+            }
           }
         }
         return stale.size();

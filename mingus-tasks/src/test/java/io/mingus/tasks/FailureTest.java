@@ -84,6 +84,56 @@ class FailureTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void a_task_rescued_with_no_attempts_left_is_failed_and_told(TestEngine engine) {
+    SettableClock clock = new SettableClock(Fixture.t0());
+    try (Fixture f = Fixture.open(engine, clock)) {
+      HangingToldOfFailure task = new HangingToldOfFailure();
+      Worker a = f.start(f.worker("a").register(task).rescueAfter(Duration.ofSeconds(2))
+          .heartbeatInterval(Duration.ofMillis(200)));
+      long id = f.queue.enqueue(task, new Tasks.N(4), TaskOptions.defaults().withMaxAttempts(1));
+      await().atMost(Duration.ofSeconds(20)).until(() -> task.entered.getCount() == 0);
+
+      a.killForTest();
+      clock.advance(Duration.ofSeconds(5));
+      f.start(f.worker("b").register(task).rescueAfter(Duration.ofSeconds(2)).heartbeatInterval(Duration.ofMillis(200)));
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
+      assertThat(f.task(id).lastErrorKind()).isEqualTo("RESCUED");
+      assertThat(f.strings("SELECT worker FROM witness WHERE n = -4")).as("onFailure ran with the rescue")
+          .containsExactly("RESCUED");
+      assertThat(f.count("SELECT COUNT(*) FROM witness WHERE n = 4")).as("the killed attempt rolled back").isZero();
+    }
+  }
+
+  /** Writes witness(n), then waits until interrupted; onFailure records the kind it was told. */
+  static final class HangingToldOfFailure implements io.mingus.tasks.Task<Tasks.N> {
+    final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+
+    @Override
+    public String name() {
+      return "test.hanging-told-of-failure";
+    }
+
+    @Override
+    public Class<Tasks.N> payloadType() {
+      return Tasks.N.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, Tasks.N p) throws InterruptedException {
+      ctx.session().update("INSERT INTO witness (n) VALUES (?)", p.n());
+      entered.countDown();
+      new java.util.concurrent.CountDownLatch(1).await();
+    }
+
+    @Override
+    public void onFailure(io.mingus.db.Session session, Tasks.N p, String kind, String message) {
+      session.update("INSERT INTO witness (n, worker) VALUES (?, ?)", -p.n(), kind);
+    }
+  }
+
   /** Inserts a duplicate witness row (integrity error); onFailure records the kind it was told. */
   static final class ToldOfFailure implements io.mingus.tasks.Task<Tasks.N> {
     @Override
@@ -222,7 +272,7 @@ class FailureTest {
 
     @Override
     public String name() {
-      return "test.hanging";
+      return "test.hanging-told-of-failure";
     }
 
     @Override
