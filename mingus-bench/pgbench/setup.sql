@@ -1,6 +1,7 @@
 -- Scratch schema for the completion-cost experiment (docs/BENCHMARKS.md §3): the "log
 -- communication" tables of §1 and a task table shaped like mingus_tasks after V2, holding 300,000
--- running tasks that the scripts complete one by one (a sequence hands out their ids).
+-- running tasks that the scripts complete one by one (a sequence hands out their ids) and 300,000
+-- queued ones to claim.
 DROP SCHEMA IF EXISTS mingus_pgbench CASCADE;
 CREATE SCHEMA mingus_pgbench;
 SET search_path = mingus_pgbench;
@@ -21,5 +22,7 @@ CREATE INDEX tasks_finished ON tasks (finished_at) WHERE state IN ('succeeded', 
 CREATE UNIQUE INDEX tasks_unique_key ON tasks (unique_key) WHERE unique_key IS NOT NULL;
 INSERT INTO tasks (queue, state, attempt, lease_owner, run_at, heartbeat_at)
   SELECT 'default', 'running', 1, 'w', now(), now() FROM generate_series(1, 300000);
+-- queued tasks for the claims of claim-and-complete.sql
+INSERT INTO tasks (queue, state, attempt, run_at) SELECT 'default', 'queued', 0, now() FROM generate_series(1, 300000);
 CREATE SEQUENCE next_task;
 VACUUM ANALYZE;
