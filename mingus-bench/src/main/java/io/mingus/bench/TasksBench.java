@@ -485,7 +485,15 @@ final class TasksBench {
     DataSource workerPool = db.pools().dataSource(PoolName.WORKER);
     // warm-up of the plain path, so that "before" is not measured on cold code
     check("plain JDBC warm-up", Load.run(s.concurrency(), s.plainSeconds(), 0, () -> logWork.plain(workerPool)));
+    // and a warm-up drain of the worker's path, so that neither side is measured on cold code (the
+    // JIT compiling the worker's path showed as a fifth of the JVM's CPU in a cold drain)
+    int warm = Math.min(s.tasks(), 20_000);
+    clearMingus(admin);
+    fillMingus(db, queue, warm, logCommunication);
+    mingusDrain(db, queue, admin, logRuns, warm, "Mingus log-communication warm-up drain");
+    long cpu0 = processCpuNanos();
     Load.Result before = Load.run(s.concurrency(), s.plainSeconds(), 0, () -> logWork.plain(workerPool));
+    long plainCpu = processCpuNanos() - cpu0;
     check("plain JDBC log communication", before);
     clearMingus(admin);
     fillMingus(db, queue, s.tasks(), logCommunication);
@@ -493,7 +501,9 @@ final class TasksBench {
     try (Connection c = admin.getConnection()) {
       rowsBefore = logWork.counts(c);
     }
+    long cpu1 = processCpuNanos();
     double tasks = mingusDrain(db, queue, admin, logRuns, s.tasks(), "Mingus log-communication drain");
+    long drainCpu = processCpuNanos() - cpu1;
     long[] rowsAfter;
     try (Connection c = admin.getConnection()) {
       rowsAfter = logWork.counts(c);
@@ -502,8 +512,19 @@ final class TasksBench {
       throw new IllegalStateException("log-communication tasks: " + s.tasks() + " tasks succeeded but "
           + (rowsAfter[0] - rowsBefore[0]) + " rows were inserted and engagement grew by " + (rowsAfter[1] - rowsBefore[1]));
     }
+    long cpu2 = processCpuNanos();
     Load.Result after = Load.run(s.concurrency(), s.plainSeconds(), 0, () -> logWork.plain(workerPool));
+    plainCpu += processCpuNanos() - cpu2;
     check("plain JDBC log communication", after);
+    // The JVM's CPU time (all its threads) per unit of work: steadier than wall rates on a shared
+    // machine, and it shows what the worker costs beyond the SQL (the drain's includes the polls of
+    // this harness, a few per second).
+    double plainCpuPerTx = plainCpu / 1e3 / (before.ops() + after.ops());
+    double drainCpuPerTask = drainCpu / 1e3 / s.tasks();
+    out.printf(Locale.ROOT, "  JVM CPU per unit: plain JDBC %.1f us per transaction, Mingus %.1f us per task%n",
+        plainCpuPerTx, drainCpuPerTask);
+    rates.put("JVM CPU us per log-communication transaction, plain JDBC", plainCpuPerTx);
+    rates.put("JVM CPU us per log-communication task, Mingus", drainCpuPerTask);
     double plain = (before.perSecond() + after.perSecond()) / 2;
     record("log-communication plain JDBC " + s.concurrency() + " threads (before)", before.perSecond());
     record("log-communication plain JDBC " + s.concurrency() + " threads (after)", after.perSecond());
@@ -511,6 +532,12 @@ final class TasksBench {
     out.printf(Locale.ROOT, "  ratio log-communication tasks / plain JDBC (mean of before and after): %.3f%n",
         tasks / plain);
     rates.put("ratio logcomm tasks/plain", tasks / plain);
+  }
+
+  /** CPU time of this whole JVM so far, user and system, or 0 when the JVM cannot tell. */
+  private static long processCpuNanos() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os ? Math.max(0, os.getProcessCpuTime()) : 0;
   }
 
   // ---- pickup latency on an idle worker

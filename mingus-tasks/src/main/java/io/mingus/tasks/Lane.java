@@ -71,8 +71,8 @@ final class Lane implements Runnable {
   }
 
   /**
-   * Takes claimed tasks: into free slots (returned, for the caller to start) or, beyond them,
-   * into the ready buffer. Once the lane is closed nothing is taken: the caller gives them back.
+   * Takes claimed tasks: into free slots (returned, for the caller to start) or, beyond them, into
+   * the ready buffer. Called by the fetcher only, which is also the one that closes the lane.
    */
   List<Execution> accept(List<Execution> claimed) {
     List<Execution> start = new ArrayList<>(claimed.size());
