@@ -37,10 +37,20 @@ final class Execution {
 
   /** Called by the watchdog: interrupts the task if it is still running. */
   void expire() {
-    Thread t = thread;
-    if (phase.compareAndSet(RUNNING, TIMED_OUT) && t != null) {
-      t.interrupt();
+    synchronized (this) {
+      Thread t = thread;
+      if (phase.compareAndSet(RUNNING, TIMED_OUT) && t != null) {
+        t.interrupt();
+      }
     }
+  }
+
+  /** Called by the slot's thread once the attempt is over: no interrupt meant for it can land later. */
+  void detach() {
+    synchronized (this) {
+      thread = null;
+    }
+    Thread.interrupted();
   }
 
   boolean timedOut() {
@@ -50,9 +60,11 @@ final class Execution {
   /** Shutdown: interrupts a task still in {@link Task#run}; its attempt is given back. */
   void stop() {
     stopping = true;
-    Thread t = thread;
-    if (phase.get() == RUNNING && t != null) {
-      t.interrupt();
+    synchronized (this) {
+      Thread t = thread;
+      if (phase.get() == RUNNING && t != null) {
+        t.interrupt();
+      }
     }
   }
 

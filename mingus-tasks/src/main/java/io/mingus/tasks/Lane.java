@@ -101,12 +101,24 @@ final class Lane implements Runnable {
   Execution next() {
     lock.lock();
     try {
-      Execution x = closed || worker.killed() ? null : ready.poll();
+      Execution x = closed || !worker.claiming() ? null : ready.poll();
       if (x == null) {
         running--;
       }
       room.signalAll();
       return x;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Takes out the ready tasks named {@code name}. */
+  List<Execution> takeReady(String name) {
+    lock.lock();
+    try {
+      List<Execution> out = new ArrayList<>();
+      ready.removeIf(x -> x.claimed.name().equals(name) && out.add(x));
+      return out;
     } finally {
       lock.unlock();
     }

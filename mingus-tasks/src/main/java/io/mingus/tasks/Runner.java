@@ -50,12 +50,24 @@ final class Runner {
   void start(Execution first) {
     Thread.ofVirtual().name("mingus-task-slot-" + first.lane.queue).start(() -> {
       for (Execution x = first; x != null; x = x.lane.next()) {
-        if (w.admit(x)) {
-          x.thread = Thread.currentThread();
-          run(x);
-          x.thread = null;
-        } else {
-          giveBackLimited(x);
+        try {
+          if (w.admit(x)) {
+            x.thread = Thread.currentThread();
+            run(x);
+          } else {
+            List<Execution> limited = new java.util.ArrayList<>();
+            limited.add(x);
+            limited.addAll(x.lane.takeReady(x.claimed.name()));
+            giveBackLimited(limited);
+          }
+        } catch (Throwable t) {
+          // Keeps the slot: the task stays running under this worker's lease, no longer
+          // heartbeated, and is rescued.
+          LOG.error("worker {}: task {} '{}' ended with an unexpected {}; its outcome is not recorded and it will be"
+              + " rescued", w.id(), x.claimed.id(), x.claimed.name(), t.getClass().getName(), t);
+          w.finished(x);
+        } finally {
+          x.detach();
         }
       }
     });
@@ -212,7 +224,7 @@ final class Runner {
       P payload = w.queue.json().readValue(payloadJson, task.payloadType());
       w.db.inTransaction(TransactionOptions.named("task-on-failure:" + task.name()).withPropagation(Propagation.NESTED),
           s -> task.onFailure(s, payload, kind, message));
-    } catch (Exception e) {
+    } catch (Exception | Error e) {
       LOG.error("task {} '{}': its onFailure hook failed; the task is recorded failed all the same", id, task.name(), e);
     }
   }
@@ -231,15 +243,25 @@ final class Runner {
     }
   }
 
-  /** Gives back a task whose rate limit had no token when its turn came, to run when it has one again. */
-  private void giveBackLimited(Execution x) {
+  /**
+   * Gives back tasks of one name whose rate limit had no token when the first one's turn came (with
+   * the ready tasks of that name), in one transaction, to run when the limit has a token again.
+   */
+  private void giveBackLimited(List<Execution> xs) {
     try {
-      Duration wait = w.limits.get(x.claimed.name()).untilNext();
-      w.db.inTransaction(outcome("rate-limit"), s -> w.store.giveBack(s, x.claimed, w.id(), w.clock.instant().plus(wait)));
+      Duration wait = w.limits.get(xs.getFirst().claimed.name()).untilNext();
+      Instant at = w.clock.instant().plus(wait);
+      w.db.inTransaction(outcome("rate-limit"), s -> {
+        for (Execution x : xs) {
+          w.store.giveBack(s, x.claimed, w.id(), at);
+        }
+      });
     } catch (RuntimeException e) {
-      LOG.error("worker {} could not give back rate-limited task {}; it will be rescued", w.id(), x.claimed.id(), e);
+      LOG.error("worker {} could not give back {} rate-limited tasks; they will be rescued", w.id(), xs.size(), e);
     } finally {
-      w.finished(x);
+      for (Execution x : xs) {
+        w.finished(x);
+      }
     }
   }
 

@@ -45,9 +45,10 @@ public interface Task<P> {
    * Called once when this task fails for good (a failure that is not retryable, or the last
    * attempt), in the transaction that records the failure and under a savepoint of its own, so
    * that the task can mark its own data (a communication {@code failed}) together with that record.
-   * A failure here is logged and does not prevent the record. Not called when the payload cannot be
-   * read, nor for a task a rescuer fails because its worker died on the last attempt. Default:
-   * nothing.
+   * Also called, in the rescuer's transaction, for a task a rescuer fails because its worker
+   * stopped heartbeating on the last attempt (kind {@code RESCUED}), when the rescuing worker has
+   * this task registered. A failure here (an exception or an error) is logged and does not prevent
+   * the record. Not called when the payload cannot be read. Default: nothing.
    *
    * @param kind the recorded failure kind, such as {@code integrity} or {@code timeout}
    * @param message the recorded failure message

@@ -211,7 +211,7 @@ public final class Worker implements AutoCloseable {
         }
         try {
           work.run();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
           LOG.warn("worker {}: {} failed; trying again in {} ms: {}", id, name, period.toMillis(), e.toString());
         }
       } while (pause(period));

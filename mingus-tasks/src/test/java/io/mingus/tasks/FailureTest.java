@@ -107,6 +107,28 @@ class FailureTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void an_error_thrown_by_on_failure_is_logged_and_the_slot_runs_on(TestEngine engine) {
+    try (Fixture f = Fixture.open(engine)) {
+      f.db.inTransaction(s -> s.update("INSERT INTO witness (n) VALUES (8)"));
+      Tasks.Witness witness = new Tasks.Witness();
+      ToldOfFailure task = new ToldOfFailure() {
+        @Override
+        public void onFailure(io.mingus.db.Session session, Tasks.N p, String kind, String message) {
+          throw new AssertionError("a broken hook");
+        }
+      };
+      long failing = f.queue.enqueue(task, new Tasks.N(8), TaskOptions.defaults());
+      long next = f.queue.enqueue(witness, new Tasks.N(9), TaskOptions.defaults());
+      f.start(f.worker("w1").register(task, witness).queue("default", 1).claimAhead(false));
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> f.task(next).state() == TaskState.SUCCEEDED);
+      assertThat(f.task(failing).state()).isEqualTo(TaskState.FAILED);
+      assertThat(f.task(failing).lastErrorKind()).isEqualTo("INTEGRITY");
+    }
+  }
+
   /** Writes witness(n), then waits until interrupted; onFailure records the kind it was told. */
   static final class HangingToldOfFailure implements io.mingus.tasks.Task<Tasks.N> {
     final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
@@ -135,7 +157,7 @@ class FailureTest {
   }
 
   /** Inserts a duplicate witness row (integrity error); onFailure records the kind it was told. */
-  static final class ToldOfFailure implements io.mingus.tasks.Task<Tasks.N> {
+  static class ToldOfFailure implements io.mingus.tasks.Task<Tasks.N> {
     @Override
     public String name() {
       return "test.told-of-failure";

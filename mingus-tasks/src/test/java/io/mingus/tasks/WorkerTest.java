@@ -244,6 +244,44 @@ class WorkerTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void tasks_claimed_together_start_in_priority_order(TestEngine engine) {
+    try (Fixture f = Fixture.open(engine)) {
+      Recorder recorder = new Recorder();
+      int[] priorities = {0, 0, 0, 5, 5, 9};
+      f.db.inTransaction(s -> {
+        for (int n = 0; n < priorities.length; n++) {
+          f.queue.enqueue(s, recorder, new Tasks.N(n), TaskOptions.defaults().withPriority(priorities[n]));
+        }
+      });
+      f.start(f.worker("w1").register(recorder).queue("default", 1));
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> recorder.started.size() == 6);
+      assertThat(recorder.started).containsExactly(5L, 3L, 4L, 0L, 1L, 2L);
+    }
+  }
+
+  /** Records the order in which its tasks start. */
+  static final class Recorder implements Task<Tasks.N> {
+    final List<Long> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public String name() {
+      return "test.recorder";
+    }
+
+    @Override
+    public Class<Tasks.N> payloadType() {
+      return Tasks.N.class;
+    }
+
+    @Override
+    public void run(TaskContext ctx, Tasks.N p) {
+      started.add(p.n());
+    }
+  }
+
   /** Writes an effect row through a joined transaction; its first attempt waits for release. */
   static final class JoinedWriter implements Task<Tasks.N> {
     final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);

@@ -8,6 +8,8 @@
 DROP INDEX mingus_tasks_state_queue;
 CREATE INDEX mingus_tasks_unsettled ON mingus_tasks (queue, id) WHERE state IN ('failed', 'cancelled');
 
--- Unique keys: only rows that have one. Inserts name this predicate in ON CONFLICT.
+-- Unique keys: only rows that have one. Inserts name this predicate in ON CONFLICT, so processes
+-- running a release before this migration cannot enqueue with a unique key once it ran ("no unique
+-- or exclusion constraint matching the ON CONFLICT specification"): stop them before migrating.
 DROP INDEX mingus_tasks_unique_key;
 CREATE UNIQUE INDEX mingus_tasks_unique_key ON mingus_tasks (unique_key) WHERE unique_key IS NOT NULL;
