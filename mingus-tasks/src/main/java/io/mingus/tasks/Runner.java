@@ -9,6 +9,7 @@ import io.mingus.db.TransactionOptions;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +56,7 @@ final class Runner {
             x.thread = Thread.currentThread();
             run(x);
           } else {
-            List<Execution> limited = new java.util.ArrayList<>();
+            List<Execution> limited = new ArrayList<>();
             limited.add(x);
             limited.addAll(x.lane.takeReady(x.claimed.name()));
             giveBackLimited(limited);
