@@ -107,7 +107,7 @@ final class LogCommunication {
     }
   }
 
-  private static void statements(Connection c, long user) throws SQLException {
+  static void statements(Connection c, long user) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(INSERT)) {
       ps.setLong(1, user);
       ps.setString(2, "notification");

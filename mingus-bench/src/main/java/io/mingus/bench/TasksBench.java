@@ -16,6 +16,7 @@ import io.mingus.tasks.TaskQueue;
 import io.mingus.tasks.Worker;
 import java.io.PrintStream;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -526,12 +527,93 @@ final class TasksBench {
     rates.put("JVM CPU us per log-communication transaction, plain JDBC", plainCpuPerTx);
     rates.put("JVM CPU us per log-communication task, Mingus", drainCpuPerTask);
     double plain = (before.perSecond() + after.perSecond()) / 2;
+    double handWritten = handWrittenWorker(db, queue, admin);
     record("log-communication plain JDBC " + s.concurrency() + " threads (before)", before.perSecond());
     record("log-communication plain JDBC " + s.concurrency() + " threads (after)", after.perSecond());
     record("log-communication tasks concurrency " + s.concurrency(), tasks);
     out.printf(Locale.ROOT, "  ratio log-communication tasks / plain JDBC (mean of before and after): %.3f%n",
         tasks / plain);
     rates.put("ratio logcomm tasks/plain", tasks / plain);
+    out.printf(Locale.ROOT, "  ratio log-communication tasks / hand-written JDBC worker doing the same SQL: %.3f%n",
+        tasks / handWritten);
+    rates.put("ratio logcomm tasks/hand-written JDBC worker", tasks / handWritten);
+  }
+
+  /**
+   * The least a worker can do for the same tasks, on plain JDBC: {@code concurrency} platform
+   * threads on the worker pool, each claiming 10 tasks at a time with Mingus's claim statement
+   * (auto-commit), then running each in a transaction of its own: the payload read with Jackson,
+   * the two log-communication statements and the fenced completion, commit. No heartbeats,
+   * timeouts, retries, meters or failure handling. The queue is filled as for the Mingus drain.
+   */
+  private double handWrittenWorker(Database db, TaskQueue queue, DataSource admin) throws Exception {
+    clearMingus(admin);
+    fillMingus(db, queue, s.tasks(), logCommunication);
+    DataSource pool = db.pools().dataSource(PoolName.WORKER);
+    String claim = "UPDATE mingus_tasks t SET state = 'running', lease_owner = ?, heartbeat_at = now(),"
+        + " started_at = now(), attempt = t.attempt + 1 WHERE t.id = ANY (ARRAY(SELECT id FROM mingus_tasks"
+        + " WHERE state = 'queued' AND queue = 'default' AND run_at <= now() AND name = ?"
+        + " ORDER BY priority DESC, run_at, id LIMIT 10 FOR UPDATE SKIP LOCKED)) RETURNING t.id, t.attempt, t.payload";
+    String complete = "UPDATE mingus_tasks SET state = 'succeeded', finished_at = now(), heartbeat_at = NULL"
+        + " WHERE id = ? AND attempt = ? AND lease_owner = ? AND state = 'running'";
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    AtomicLong done = new AtomicLong();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    long start = System.nanoTime();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < s.concurrency(); t++) {
+      String owner = "hand-written-" + t;
+      threads.add(Thread.ofPlatform().start(() -> {
+        try (Connection c = pool.getConnection()) {
+          while (true) {
+            List<Object[]> claimed = new ArrayList<>(10);
+            try (PreparedStatement ps = c.prepareStatement(claim)) {
+              ps.setString(1, owner);
+              ps.setString(2, logCommunication.name());
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  claimed.add(new Object[] {rs.getLong(1), rs.getInt(2), rs.getString(3)});
+                }
+              }
+            }
+            if (claimed.isEmpty()) {
+              return;
+            }
+            for (Object[] row : claimed) {
+              LogUser payload = json.readValue((String) row[2], LogUser.class);
+              c.setAutoCommit(false);
+              LogCommunication.statements(c, payload.userId());
+              try (PreparedStatement ps = c.prepareStatement(complete)) {
+                ps.setLong(1, (Long) row[0]);
+                ps.setInt(2, (Integer) row[1]);
+                ps.setString(3, owner);
+                if (ps.executeUpdate() != 1) {
+                  throw new IllegalStateException("task " + row[0] + " lost its lease");
+                }
+              }
+              c.commit();
+              c.setAutoCommit(true);
+              done.incrementAndGet();
+            }
+          }
+        } catch (Exception | Error e) {
+          failure.compareAndSet(null, e);
+        }
+      }));
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    long nanos = System.nanoTime() - start;
+    if (failure.get() != null) {
+      throw new IllegalStateException("hand-written JDBC worker failed", failure.get());
+    }
+    if (done.get() != s.tasks()) {
+      throw new IllegalStateException("hand-written JDBC worker ran " + done.get() + " of " + s.tasks() + " tasks");
+    }
+    double rate = s.tasks() * 1e9 / nanos;
+    record("log-communication hand-written JDBC worker, " + s.concurrency() + " threads", rate);
+    return rate;
   }
 
   /** CPU time of this whole JVM so far, user and system, or 0 when the JVM cannot tell. */
