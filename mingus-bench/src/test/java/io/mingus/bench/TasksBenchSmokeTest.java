@@ -34,7 +34,8 @@ class TasksBenchSmokeTest {
 
       assertThat(o.rates()).containsKeys("noop mingus", "noop db-scheduler", "log-communication tasks concurrency 2",
           "enqueue single mingus 1 thread", "enqueue single db-scheduler 2 threads", "enqueue batch of 10 mingus 1 thread",
-          "enqueue batch of 10 db-scheduler 1 thread", "ratio logcomm tasks/plain");
+          "enqueue batch of 10 db-scheduler 1 thread", "ratio logcomm tasks/plain",
+          "ratio logcomm tasks/hand-written JDBC worker");
       assertThat(o.rates()).allSatisfy((k, v) -> assertThat(v).as(k).isPositive());
       assertThat(o.latenciesNanos()).hasSize(4).allSatisfy((k, v) -> assertThat(v).as(k).hasSize(3));
       assertThat(text.toString(StandardCharsets.UTF_8)).contains("ratio no-op Mingus / db-scheduler");
