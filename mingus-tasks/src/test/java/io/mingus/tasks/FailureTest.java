@@ -294,7 +294,7 @@ class FailureTest {
 
     @Override
     public String name() {
-      return "test.hanging-told-of-failure";
+      return "test.hanging";
     }
 
     @Override
