@@ -202,7 +202,7 @@ final class Lane implements Runnable {
         if (!stale.isEmpty()) {
           LOG.debug("worker {} gives back {} tasks of queue '{}' that waited over {} ms for a slot; claiming ahead"
               + " paused for {} s", worker.id(), stale.size(), queue, STALE.toMillis(), AHEAD_PAUSE.toSeconds());
-          worker.runner.giveBackAll(stale, "give-back-stale");
+          worker.runner.giveBackAll(stale, "give-back-stale", worker.clock.instant());
         }
         int want = awaitRoom();
         if (want == 0) {
@@ -236,7 +236,7 @@ final class Lane implements Runnable {
     } finally {
       List<Execution> left = close();
       if (!left.isEmpty() && !worker.killed()) {
-        worker.runner.giveBackAll(left, "give-back");
+        worker.runner.giveBackAll(left, "give-back", worker.clock.instant());
       }
     }
   }

@@ -174,7 +174,7 @@ final class Runner {
       return;
     }
     if (x.stopping && !x.timedOut()) {
-      giveBack(x);
+      giveBackAll(List.of(x), "give-back", w.clock.instant());
       w.meters.ran(c.name(), "given_back", nanos);
       return;
     }
@@ -234,50 +234,30 @@ final class Runner {
     return w.control(name).withRetry(RetryPolicy.defaults());
   }
 
-  /** Gives an attempt back untouched (shutdown): queued again now, the attempt not counted. */
-  void giveBack(Execution x) {
-    try {
-      w.db.inTransaction(outcome("give-back"), s -> w.store.giveBack(s, x.claimed, w.id(), w.clock.instant()));
-    } catch (RuntimeException e) {
-      LOG.error("worker {} could not give task {} back; it will be rescued after its lease runs out", w.id(),
-          x.claimed.id(), e);
-    }
+  /**
+   * Gives back tasks of one name whose rate limit had no token when the first one's turn came (with
+   * the ready tasks of that name), to run when the limit has a token again.
+   */
+  private void giveBackLimited(List<Execution> xs) {
+    Duration wait = w.limits.get(xs.getFirst().claimed.name()).untilNext();
+    giveBackAll(xs, "rate-limit", w.clock.instant().plus(wait));
   }
 
   /**
-   * Gives back tasks of one name whose rate limit had no token when the first one's turn came (with
-   * the ready tasks of that name), in one transaction, to run when the limit has a token again.
+   * Gives attempts back untouched, in one transaction: queued again to run at {@code runAt}, the
+   * attempts not counted (shutdown, tasks that waited too long for a slot, rate limits); then forgets
+   * them. A failure is logged: the tasks are rescued once their leases run out.
    */
-  private void giveBackLimited(List<Execution> xs) {
+  void giveBackAll(List<Execution> xs, String why, Instant runAt) {
     try {
-      Duration wait = w.limits.get(xs.getFirst().claimed.name()).untilNext();
-      Instant at = w.clock.instant().plus(wait);
-      w.db.inTransaction(outcome("rate-limit"), s -> {
-        for (Execution x : xs) {
-          w.store.giveBack(s, x.claimed, w.id(), at);
-        }
-      });
-    } catch (RuntimeException e) {
-      LOG.error("worker {} could not give back {} rate-limited tasks; they will be rescued", w.id(), xs.size(), e);
-    } finally {
-      for (Execution x : xs) {
-        w.finished(x);
-      }
-    }
-  }
-
-  /** Gives back claimed tasks that never started (shutdown, or they waited too long for a slot), in one transaction. */
-  void giveBackAll(List<Execution> xs, String why) {
-    try {
-      Instant now = w.clock.instant();
       w.db.inTransaction(outcome(why), s -> {
         for (Execution x : xs) {
-          w.store.giveBack(s, x.claimed, w.id(), now);
+          w.store.giveBack(s, x.claimed, w.id(), runAt);
         }
       });
     } catch (RuntimeException e) {
-      LOG.error("worker {} could not give back {} claimed tasks that had not started; they will be rescued", w.id(),
-          xs.size(), e);
+      LOG.error("worker {} could not give back {} claimed tasks ({}); they will be rescued after their leases run out",
+          w.id(), xs.size(), why, e);
     } finally {
       for (Execution x : xs) {
         w.finished(x);

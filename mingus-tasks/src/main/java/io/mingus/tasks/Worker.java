@@ -260,8 +260,7 @@ public final class Worker implements AutoCloseable {
       if (!awaitDrained(Duration.ofSeconds(5))) {
         for (Execution x : List.copyOf(inFlight.values())) {
           x.abandoned = true;
-          runner.giveBack(x);
-          finished(x);
+          runner.giveBackAll(List.of(x), "give-back", clock.instant());
         }
       }
     }
