@@ -9,14 +9,15 @@ import io.mingus.db.Database;
 import io.mingus.db.Propagation;
 import io.mingus.db.Session;
 import io.mingus.db.TransactionOptions;
+import io.mingus.tasks.internal.LocalWakeups;
+import io.mingus.tasks.internal.Notifier;
+import io.mingus.tasks.internal.TaskStore;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 
 /**
  * Enqueues tasks into the task table of a {@link Database}: the task exists if and only if the
@@ -34,8 +35,7 @@ import java.util.function.Consumer;
  *
  * <p>After the enqueuing transaction commits, workers of this process are woken without any round
  * trip, and on PostgreSQL the workers listening on this schema's channel are notified: by one
- * sender per process, coalescing the queues of many commits into one statement (see {@link
- * Notifier}; a notification inside the enqueuing transaction would make every enqueuing commit
+ * sender per process, coalescing the queues of many commits into one statement (a notification inside the enqueuing transaction would make every enqueuing commit
  * wait for a cluster-wide lock).
  */
 public final class TaskQueue {
@@ -44,16 +44,16 @@ public final class TaskQueue {
   private final ObjectMapper json;
   private final TaskStore store;
   private final TaskAdmin admin;
-  private final List<Consumer<String>> wakers = new CopyOnWriteArrayList<>();
+  private final LocalWakeups wakeups = new LocalWakeups();
   private final Notifier notifier;
 
   private TaskQueue(Database db, InstantSource clock, ObjectMapper json) {
     this.db = Objects.requireNonNull(db, "db");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.json = Objects.requireNonNull(json, "json");
-    this.store = new TaskStore(db.dialect(), db.config().schema());
+    this.store = TaskStore.create(db.dialect(), db.config().schema());
     this.admin = new TaskAdmin(db, store, clock);
-    this.notifier = db.dialect() == io.mingus.db.Dialect.POSTGRESQL ? new Notifier(db, store.channel()) : null;
+    this.notifier = store.notifies() ? new Notifier(db, store) : null;
   }
 
   /**
@@ -94,7 +94,7 @@ public final class TaskQueue {
     TaskStore.NewTask t = newTask(task, payload, options, clock.instant());
     long id;
     try {
-      id = store.insert(session.connection(), t);
+      id = store.insert(session, t);
     } catch (SQLException e) {
       throw failed("enqueue of task '" + task.name() + "' on queue '" + options.queue() + "'", e);
     }
@@ -131,7 +131,7 @@ public final class TaskQueue {
     }
     List<Long> ids;
     try {
-      ids = store.insertBatch(session.connection(), rows);
+      ids = store.insertBatch(session, rows);
     } catch (SQLException e) {
       throw failed("batch enqueue of " + payloads.size() + " tasks '" + task.name() + "' on queue '"
           + options.queue() + "'", e);
@@ -168,12 +168,12 @@ public final class TaskQueue {
   }
 
   private void wakeAfterCommit(Session session, String queue) {
-    if (!wakers.isEmpty() || notifier != null) {
+    if (!wakeups.isEmpty() || notifier != null) {
       session.afterCommit(() -> {
         if (notifier != null) {
           notifier.request(queue);
         }
-        wake(queue);
+        wakeups.wake(queue);
       });
     }
   }
@@ -189,22 +189,8 @@ public final class TaskQueue {
 
   // ---- for workers of this process
 
-  void wake(String queue) {
-    for (Consumer<String> w : wakers) {
-      w.accept(queue);
-    }
-  }
-
-  void addWaker(Consumer<String> waker) {
-    wakers.add(waker);
-  }
-
-  void removeWaker(Consumer<String> waker) {
-    wakers.remove(waker);
-  }
-
-  Database db() {
-    return db;
+  LocalWakeups wakeups() {
+    return wakeups;
   }
 
   TaskStore store() {

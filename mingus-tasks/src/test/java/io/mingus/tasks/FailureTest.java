@@ -95,7 +95,7 @@ class FailureTest {
       long id = f.queue.enqueue(task, new Tasks.N(4), TaskOptions.defaults().withMaxAttempts(1));
       await().atMost(Duration.ofSeconds(20)).until(() -> task.entered.getCount() == 0);
 
-      a.killForTest();
+      a.runtime().halt();
       clock.advance(Duration.ofSeconds(5));
       f.start(f.worker("b").register(task).rescueAfter(Duration.ofSeconds(2)).heartbeatInterval(Duration.ofMillis(200)));
 

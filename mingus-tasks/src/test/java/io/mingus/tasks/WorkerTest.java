@@ -22,7 +22,7 @@ class WorkerTest {
 
       await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.SUCCEEDED);
       TaskRecord t = f.task(id);
-      assertThat(w.completer.completed()).as("a task that wrote completes in its own transaction").isZero();
+      assertThat(w.runtime().completer().completed()).as("a task that wrote completes in its own transaction").isZero();
       assertThat(t.attempt()).isEqualTo(1);
       assertThat(t.leaseOwner()).isEqualTo("w1");
       assertThat(t.startedAt()).isNotNull();
@@ -39,14 +39,14 @@ class WorkerTest {
       f.db.inTransaction(s -> f.queue.enqueueAll(s, noop, LongStream.range(0, 300).mapToObj(Tasks.N::new).toList(),
           TaskOptions.defaults()));
       Worker w = f.worker("w1").register(noop).queue("default", 8).build();
-      w.sampleDepth();
+      w.runtime().depth().sample();
       assertThat(f.db.meterRegistry().get("mingus.tasks.depth").tags("queue", "default", "state", "queued")
           .gauge().value()).isEqualTo(300.0);
       f.start(w);
 
       await().atMost(Duration.ofSeconds(30)).until(() -> f.tasksIn(TaskState.SUCCEEDED) == 300);
-      assertThat(w.completer.completed()).as("completions written by the batch completer").isEqualTo(300);
-      w.sampleDepth();
+      assertThat(w.runtime().completer().completed()).as("completions written by the batch completer").isEqualTo(300);
+      w.runtime().depth().sample();
       assertThat(f.db.meterRegistry().get("mingus.tasks.depth").tags("queue", "default", "state", "queued")
           .gauge().value()).isZero();
       assertThat(f.db.meterRegistry().get("mingus.tasks.outcomes").tags("name", "test.noop", "outcome", "succeeded")
@@ -70,7 +70,7 @@ class WorkerTest {
       long id = f.queue.enqueue(slow, new Tasks.N(1), TaskOptions.defaults());
       await().atMost(Duration.ofSeconds(20)).until(() -> slow.entered.getCount() == 0);
 
-      a.pauseHeartbeatsForTest(true);
+      a.runtime().heartbeater().pause(true);
       clock.advance(Duration.ofSeconds(5));
       f.start(f.worker("b").register(slow).rescueAfter(Duration.ofSeconds(2))
           .heartbeatInterval(Duration.ofMillis(200)));
@@ -128,7 +128,7 @@ class WorkerTest {
       long id = f.queue.enqueue(blocking, new Tasks.N(9), TaskOptions.defaults());
       await().atMost(Duration.ofSeconds(20)).until(() -> blocking.entered.getCount() == 0);
 
-      a.killForTest();
+      a.runtime().halt();
       assertThat(f.task(id).state()).isEqualTo(TaskState.RUNNING);
       assertThat(f.task(id).leaseOwner()).isEqualTo("a");
       clock.advance(Duration.ofSeconds(5));
@@ -179,7 +179,7 @@ class WorkerTest {
       await().atMost(Duration.ofSeconds(20)).until(() -> gate.running.get() == 4);
 
       Thread closing = Thread.ofVirtual().start(w::close);
-      await().atMost(Duration.ofSeconds(20)).until(w::lanesStoppedForTest);
+      await().atMost(Duration.ofSeconds(20)).until(() -> w.runtime().lanesStopped());
       gate.open();
       closing.join(Duration.ofSeconds(30));
 

@@ -1,4 +1,4 @@
-package io.mingus.tasks;
+package io.mingus.tasks.internal;
 
 import io.mingus.db.Database;
 import io.mingus.db.Propagation;
@@ -23,31 +23,33 @@ import org.slf4j.LoggerFactory;
  * a time. A notification lost here (the process dies right after a commit, the database is
  * unreachable) only means the workers find the task at their next poll. Thread-safe.
  */
-final class Notifier {
+public final class Notifier {
   private static final Logger LOG = LoggerFactory.getLogger(Notifier.class);
   /** An idle sender thread ends after this; the next request starts a new one. */
   private static final long IDLE_MILLIS = 30_000;
 
   private final Database db;
-  private final String channel;
+  private final TaskStore store;
+  private final FailureLog failures;
   private final Set<String> pending = ConcurrentHashMap.newKeySet();
   private final Semaphore signal = new Semaphore(0);
   private boolean senderRunning;
-  private boolean failing;
 
-  Notifier(Database db, String channel) {
+  /** Notifies through {@code store} (which must {@link TaskStore#notifies() notify}) on {@code db}. */
+  public Notifier(Database db, TaskStore store) {
     this.db = db;
-    this.channel = channel;
+    this.store = store;
+    this.failures = new FailureLog(LOG, "notifying workers of new tasks on channel " + store.channel());
   }
 
   /** Asks for a notification for {@code queue}; returns at once. */
-  void request(String queue) {
+  public void request(String queue) {
     pending.add(queue);
     signal.release();
     synchronized (this) {
       if (!senderRunning) {
         senderRunning = true;
-        Thread.ofVirtual().name("mingus-task-notify-" + channel).start(this::send);
+        Thread.ofVirtual().name("mingus-task-notify-" + store.channel()).start(this::send);
       }
     }
   }
@@ -81,18 +83,10 @@ final class Notifier {
   private void notifyNow(List<String> queues) {
     try {
       db.inTransaction(TransactionOptions.named("tasks.notify").withPropagation(Propagation.REQUIRES_NEW),
-          s -> s.query("SELECT pg_notify(?, q) FROM unnest(?) AS q", rs -> null, channel,
-              queues.toArray(String[]::new)));
-      if (failing) {
-        LOG.info("task notifications on channel {} work again", channel);
-        failing = false;
-      }
+          s -> store.notifyQueues(s, queues));
+      failures.succeeded();
     } catch (RuntimeException e) {
-      if (!failing) {
-        LOG.warn("could not notify workers on channel {} of new tasks in queues {}; they find them at their next"
-            + " poll: {}", channel, queues, e.toString());
-        failing = true;
-      }
+      failures.failed(e, "workers find new tasks of queues " + queues + " at their next poll");
     }
   }
 }

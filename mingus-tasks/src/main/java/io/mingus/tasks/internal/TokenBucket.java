@@ -1,4 +1,4 @@
-package io.mingus.tasks;
+package io.mingus.tasks.internal;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,10 +1,11 @@
-package io.mingus.tasks;
+package io.mingus.tasks.internal;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.mingus.tasks.TaskState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * time per task name and outcome), {@code mingus.tasks.outcomes}, {@code mingus.tasks.retries} and
  * {@code mingus.tasks.rescues}. Thread-safe.
  */
-final class TaskMeters {
+public final class TaskMeters {
   private final MeterRegistry registry;
   private final MultiGauge depth;
   // Meters are looked up once per tag set: building and registering one (a histogram's config
@@ -28,7 +29,8 @@ final class TaskMeters {
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final java.util.Set<String> seenQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  TaskMeters(MeterRegistry registry) {
+  /** Meters on {@code registry}; the depth gauge is registered at once. */
+  public TaskMeters(MeterRegistry registry) {
     this.registry = registry;
     this.depth = MultiGauge.builder("mingus.tasks.depth").description("tasks in the table per queue and state")
         .register(registry);

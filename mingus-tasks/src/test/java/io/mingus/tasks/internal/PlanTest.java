@@ -1,8 +1,7 @@
-package io.mingus.tasks;
+package io.mingus.tasks.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mingus.db.Dialect;
 import io.mingus.db.TestEngine;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,7 +17,7 @@ class PlanTest {
 
   @Test
   void claim_and_prune_use_indexes_in_generic_plans_at_20000_rows() {
-    try (Fixture f = Fixture.open(TestEngine.POSTGRESQL)) {
+    try (StoreFixture f = StoreFixture.open(TestEngine.POSTGRESQL)) {
       f.db.inTransaction(s -> {
         s.update("INSERT INTO mingus_tasks (queue, name, payload, priority, state, attempt, max_attempts, timeout_ms,"
             + " run_at, created_at, finished_at) SELECT 'default', 'test.noop', '{}', 0,"
@@ -28,16 +27,16 @@ class PlanTest {
       });
 
       String claim = genericPlan(f, "claim_plan", "varchar, timestamptz, timestamptz, varchar, timestamptz, varchar, int4",
-          TaskStore.claimSqlPostgres(1), "'w1', now(), now(), 'default', now(), 'test.noop', 16");
+          PostgresTaskStore.claimSql(1), "'w1', now(), now(), 'default', now(), 'test.noop', 16");
       assertThat(claim).contains("mingus_tasks_claim").contains("mingus_tasks_pkey").doesNotContain("Seq Scan");
 
-      String prune = genericPlan(f, "prune_plan", "timestamptz, int4", TaskAdmin.pruneSql(Dialect.POSTGRESQL),
+      String prune = genericPlan(f, "prune_plan", "timestamptz, int4", PostgresTaskStore.pruneSql(),
           "now(), 1000");
       assertThat(prune).contains("mingus_tasks_pkey").doesNotContain("Hash");
     }
   }
 
-  private static String genericPlan(Fixture f, String name, String types, String sql, String args) {
+  private static String genericPlan(StoreFixture f, String name, String types, String sql, String args) {
     return f.db.fromTransaction(s -> {
       s.update("SET LOCAL plan_cache_mode = force_generic_plan");
       s.update("PREPARE " + name + " (" + types + ") AS " + numbered(sql));

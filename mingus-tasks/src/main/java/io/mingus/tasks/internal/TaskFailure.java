@@ -1,8 +1,10 @@
-package io.mingus.tasks;
+package io.mingus.tasks.internal;
 
 import io.mingus.db.DatabaseError;
 import io.mingus.db.DatabaseErrors;
 import io.mingus.db.ErrorKind;
+import io.mingus.tasks.Task;
+import io.mingus.tasks.TaskException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 
@@ -15,25 +17,26 @@ import java.io.StringWriter;
  * @param message the exception's class and message, at most 2,000 characters
  * @param stack the stack trace, at most {@value #MAX_STACK} characters
  */
-record TaskFailure(String kind, boolean retryable, String message, String stack) {
+public record TaskFailure(String kind, boolean retryable, String message, String stack) {
   static final int MAX_MESSAGE = 2000;
   static final int MAX_STACK = 4000;
 
   /** Thrown inside a task's transaction when its payload cannot be read. */
-  static final class PayloadException extends TaskException {
+  public static final class PayloadException extends TaskException {
     PayloadException(String message, Throwable cause) {
       super(message, cause);
     }
   }
 
   /** Thrown inside a task's transaction when its attempt ran past its timeout. */
-  static final class TimeoutException extends TaskException {
+  public static final class TimeoutException extends TaskException {
     TimeoutException(String message) {
       super(message);
     }
   }
 
-  static TaskFailure of(Throwable failure, Task<?> task, boolean timedOut) {
+  /** How {@code failure} of an attempt of {@code task} (null when not registered) is recorded. */
+  public static TaskFailure of(Throwable failure, Task<?> task, boolean timedOut) {
     String message = trim(failure.getClass().getName() + ": " + failure.getMessage(), MAX_MESSAGE);
     String stack = trim(stackOf(failure), MAX_STACK);
     if (timedOut || failure instanceof TimeoutException) {

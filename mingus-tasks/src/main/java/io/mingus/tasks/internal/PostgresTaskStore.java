@@ -1,0 +1,127 @@
+package io.mingus.tasks.internal;
+
+import io.mingus.db.Session;
+import io.mingus.db.TransactionOptions;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.TransactionState;
+
+/**
+ * The task table on PostgreSQL: payloads cast to {@code jsonb}; a unique key taken is skipped with
+ * {@code ON CONFLICT DO NOTHING} (the caller's transaction is not aborted); a claim is one {@code
+ * UPDATE ... RETURNING}; new tasks are announced with {@code pg_notify}.
+ */
+final class PostgresTaskStore extends SqlTaskStore {
+  private final String channel;
+
+  PostgresTaskStore(String schema) {
+    super("CAST(? AS jsonb)");
+    this.channel = schema == null ? "mingus_tasks" : "mingus_tasks_" + schema;
+  }
+
+  @Override
+  public boolean notifies() {
+    return true;
+  }
+
+  @Override
+  public String channel() {
+    return channel;
+  }
+
+  @Override
+  public boolean hasWrites(Session session) {
+    try {
+      return session.connection().unwrap(BaseConnection.class).getTransactionState() != TransactionState.IDLE;
+    } catch (SQLException | RuntimeException e) {
+      return true;
+    }
+  }
+
+  /**
+   * Unchanged: a {@code SET LOCAL statement_timeout} would cost a round trip per task, so the
+   * worker's watchdog interrupts a task that runs too long instead (an interrupt aborts the blocking
+   * socket I/O of a virtual thread, and the pool discards the broken connection).
+   */
+  @Override
+  public TransactionOptions withTaskTimeout(TransactionOptions options, Duration timeout) {
+    return options;
+  }
+
+  @Override
+  public long insert(Session s, NewTask t) throws SQLException {
+    // ON CONFLICT DO NOTHING never aborts the caller's transaction; it waits for a concurrent
+    // insert of the same key to end, so the SELECT in existing() sees that row once it committed.
+    String conflict = t.uniqueKey() == null ? "" : " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING";
+    try (PreparedStatement ps = s.connection().prepareStatement(insertSql + conflict + " RETURNING id")) {
+      bindInsert(ps, t);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return rs.getLong(1);
+        }
+      }
+    }
+    if (t.uniqueKey() == null) {
+      throw new SQLException("the insert of a task returned no id", "55000");
+    }
+    return existing(s, t.uniqueKey());
+  }
+
+  @Override
+  public void notifyQueues(Session s, Collection<String> queues) {
+    s.query("SELECT pg_notify(?, q) FROM unnest(?) AS q", rs -> null, channel, queues.toArray(String[]::new));
+  }
+
+  @Override
+  public List<Claimed> claim(Session s, String queue, Collection<String> names, int limit, String owner, Instant now)
+      throws SQLException {
+    if (names.isEmpty() || limit < 1) {
+      return List.of();
+    }
+    try (PreparedStatement ps = s.connection().prepareStatement(claimSql(names.size()))) {
+      int i = 1;
+      ps.setString(i++, owner);
+      ps.setObject(i++, ts(now));
+      ps.setObject(i++, ts(now));
+      i = bindClaimFilter(ps, i, queue, names, now);
+      ps.setInt(i, limit);
+      return readClaimed(ps.executeQuery(), 0);
+    }
+  }
+
+  /**
+   * The claim: one UPDATE of the rows a locking sub-select picks. The sub-select is an {@code
+   * ARRAY(...)} so that it runs once, as an InitPlan, and the UPDATE finds its rows by primary key.
+   * With {@code id IN (SELECT ... LIMIT ?)} the generic plan that the driver's prepared statement
+   * ends up with (the limit unknown, estimated at thousands of rows) joins the sub-select to a
+   * sequential scan of the whole table: measured 18 ms per claim at 40,000 queued rows against 0.6
+   * ms this way. The rows come back in claim order (priority first): the lane starts the first ones
+   * and keeps the rest ready in that order.
+   */
+  static String claimSql(int names) {
+    return "WITH claimed AS (UPDATE " + TABLE + " t SET state = 'running', lease_owner = ?, heartbeat_at = ?,"
+        + " started_at = ?, attempt = t.attempt + 1 WHERE t.id = ANY (ARRAY(" + claimSelect(names) + ")) RETURNING "
+        + CLAIMED_COLUMNS.replace("id, ", "t.id, ") + ", t.priority) SELECT " + CLAIMED_COLUMNS
+        + " FROM claimed ORDER BY priority DESC, run_at, id";
+  }
+
+  @Override
+  public int prune(Session s, Instant cutoff, int limit) {
+    return s.update(pruneSql(), ts(cutoff), limit);
+  }
+
+  /**
+   * One batch of pruning. The sub-select is an {@code ARRAY(...)} (an InitPlan, rows then found by
+   * primary key): with {@code id IN (SELECT ... LIMIT ?)} the generic plan of the repeated statement
+   * joins to a sequential scan of the whole table in every batch.
+   */
+  static String pruneSql() {
+    return "DELETE FROM " + TABLE + " WHERE id = ANY (ARRAY(" + pruneSelect() + "))";
+  }
+}

@@ -1,0 +1,139 @@
+package io.mingus.tasks.internal;
+
+import io.mingus.db.Dialect;
+import io.mingus.db.Session;
+import io.mingus.db.TransactionOptions;
+import io.mingus.tasks.TaskRecord;
+import io.mingus.tasks.TaskState;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The one owner of every statement on the task table, and the one seam between database engines:
+ * {@link PostgresTaskStore} and {@link H2TaskStore}, chosen once by {@link #create}. Nothing else
+ * in the module writes SQL on the table or asks which engine it runs on. Every method works in the
+ * caller's {@link Session} and commits nothing itself. Implementations are stateless and
+ * thread-safe.
+ *
+ * <p>Outcome statements (succeed, retry, fail, give back) are fenced by {@code id, attempt,
+ * lease_owner, state = 'running'}: they return 0 when the lease passed to another worker.
+ */
+public interface TaskStore {
+  /** The task table. */
+  String TABLE = "mingus_tasks";
+
+  /** The store for {@code dialect}; {@code schema} (or {@code null}) names the notification channel. */
+  static TaskStore create(Dialect dialect, String schema) {
+    return switch (dialect) {
+      case POSTGRESQL -> new PostgresTaskStore(schema);
+      case H2 -> new H2TaskStore();
+    };
+  }
+
+  /** One task to insert. */
+  record NewTask(String queue, String name, String payloadJson, int priority, int maxAttempts, Duration timeout,
+      Instant runAt, String uniqueKey, Instant createdAt) {}
+
+  /** A task this worker has just claimed: {@code attempt} is the new attempt's number. */
+  record Claimed(long id, String queue, String name, String payload, int attempt, int maxAttempts,
+      Duration timeout, Instant runAt, Instant createdAt) {}
+
+  /** A running task whose worker stopped heartbeating. */
+  record Stale(long id, int attempt, int maxAttempts, String queue, String name, String payload) {}
+
+  // ---- what differs between engines, beyond SQL
+
+  /**
+   * Whether workers can be woken across processes by a notification (PostgreSQL LISTEN/NOTIFY);
+   * without it, workers of other processes find new tasks at their next poll.
+   */
+  boolean notifies();
+
+  /** The LISTEN/NOTIFY channel: it names the schema, so databases sharing a server do not wake each other. */
+  String channel();
+
+  /**
+   * Whether the task's transaction may have written something, asked of the driver without a round
+   * trip (pgjdbc's transaction state, H2's session); true when the driver cannot tell.
+   */
+  boolean hasWrites(Session session);
+
+  /** The options of a task's own transaction with its per-attempt {@code timeout} applied as this engine can. */
+  TransactionOptions withTaskTimeout(TransactionOptions options, Duration timeout);
+
+  // ---- enqueue
+
+  /**
+   * Inserts one task; with a unique key already taken, returns the existing task's id and leaves the
+   * caller's transaction usable.
+   */
+  long insert(Session s, NewTask task) throws SQLException;
+
+  /** Inserts tasks without unique keys in one JDBC batch; ids in the order of {@code tasks}. */
+  List<Long> insertBatch(Session s, List<NewTask> tasks) throws SQLException;
+
+  /** Tells listening workers that these queues got tasks (PostgreSQL only; see {@link #notifies()}). */
+  void notifyQueues(Session s, Collection<String> queues);
+
+  // ---- claiming and outcomes
+
+  /**
+   * Claims up to {@code limit} due tasks of {@code queue} whose name is in {@code names}: state
+   * {@code running}, lease owner {@code owner}, a fresh heartbeat, attempt + 1. The rows come back in
+   * claim order (priority first).
+   */
+  List<Claimed> claim(Session s, String queue, Collection<String> names, int limit, String owner, Instant now)
+      throws SQLException;
+
+  /** Marks one task succeeded, in the task's own transaction; 0 when the lease was lost. */
+  int succeed(Session s, Claimed task, String owner, Instant now);
+
+  /** Marks many tasks that wrote nothing succeeded in one statement; returns the rows changed. */
+  int succeedAll(Session s, List<Claimed> tasks, String owner, Instant now);
+
+  /** Re-queues a failed attempt to run at {@code runAt}, recording its error. */
+  int retryLater(Session s, Claimed task, String owner, Instant runAt, TaskFailure failure);
+
+  /** Marks a task failed for good, recording its error. */
+  int fail(Session s, Claimed task, String owner, Instant now, TaskFailure failure);
+
+  /** Gives a claimed task back untouched: queued again to run at {@code runAt}, its attempt not counted. */
+  int giveBack(Session s, Claimed task, String owner, Instant runAt);
+
+  /** Refreshes the heartbeat of these running tasks of {@code owner}. */
+  int heartbeat(Session s, String owner, List<Long> ids, Instant now);
+
+  /** Running tasks whose heartbeat is older than {@code cutoff}, oldest first, locked (skipping locked ones). */
+  List<Stale> stale(Session s, Instant cutoff, int limit);
+
+  /**
+   * Re-queues (attempts left) or fails (none left) one stale task, recording kind {@code RESCUED};
+   * 0 when it changed meanwhile.
+   */
+  int rescue(Session s, long id, boolean attemptsLeft, String rescuer, Instant now, Instant cutoff);
+
+  // ---- administration
+
+  /** The newest tasks first, filtered by state and queue (each {@code null} for all). */
+  List<TaskRecord> list(Session s, TaskState state, String queue, int limit);
+
+  /** The number of tasks per queue and state, queues in name order; only queued and running ones when {@code active}. */
+  Map<String, Map<TaskState, Long>> counts(Session s, boolean active);
+
+  /** One task, or empty. */
+  Optional<TaskRecord> find(Session s, long id);
+
+  /** Failed or cancelled → queued to run at {@code now}, attempts from zero; whether it was. */
+  boolean retry(Session s, long id, Instant now);
+
+  /** Queued → cancelled; whether it was queued. */
+  boolean cancel(Session s, long id, Instant now);
+
+  /** Deletes up to {@code limit} tasks that finished before {@code cutoff}; returns how many. */
+  int prune(Session s, Instant cutoff, int limit);
+}
