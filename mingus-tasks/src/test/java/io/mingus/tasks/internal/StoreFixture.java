@@ -2,6 +2,7 @@ package io.mingus.tasks.internal;
 
 import io.mingus.db.Database;
 import io.mingus.db.PoolName;
+import io.mingus.db.Session;
 import io.mingus.db.TestDb;
 import io.mingus.db.TestEngine;
 import io.mingus.tasks.TaskQueue;
@@ -11,6 +12,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * A test's database (H2 or a PostgreSQL schema of its own) with the task table, its store and a
@@ -56,6 +58,11 @@ final class StoreFixture implements AutoCloseable {
     } catch (SQLException e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** The result of {@code work} in a transaction of its own on the main pool. */
+  <R> R tx(Function<Session, R> work) {
+    return db.fromTransaction(work::apply);
   }
 
   TaskRecord task(long id) {
