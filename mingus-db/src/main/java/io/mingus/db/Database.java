@@ -2,6 +2,7 @@ package io.mingus.db;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.mingus.db.internal.Connections;
 import io.mingus.db.internal.Engine;
 import io.mingus.db.internal.HealthChecker;
 import io.mingus.db.internal.Monitor;
@@ -20,8 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The database of one process: its three pools, its transactions, health and statistics. The
- * Java form of the guide's {@code DatabaseSessionManager}; build one per process and share it.
+ * The database of one process: the pools of its {@link ProcessRole}, its transactions, health and
+ * statistics. The Java form of the guide's {@code DatabaseSessionManager}; build one per process
+ * and share it. Pools open connections as they are used and keep at most {@code pool_size} idle,
+ * so a process that has just started holds none of them.
  *
  * <pre>{@code
  * try (Database db = Database.create(DatabaseConfig.fromEnvironment())) {
@@ -41,6 +44,7 @@ public final class Database implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Database.class);
 
   private final DatabaseConfig config;
+  private final ProcessRole role;
   private final MeterRegistry registry;
   private final Stats stats;
   private final Pools pools;
@@ -60,7 +64,8 @@ public final class Database implements AutoCloseable {
         ? new QueryLogger(config.echo(), config.slowQueryThreshold(),
             () -> engineRef[0] == null ? "(none)" : engineRef[0].currentName(), stats::slowQuery)
         : null;
-    this.pools = new Pools(config, registry, queryLogger);
+    this.role = b.role;
+    this.pools = new Pools(config, role, registry, queryLogger);
     try {
       this.orm = new OrmFactory(b.entities, config.dialect(), pools.dataSource(PoolName.MAIN));
       this.engine = new Engine(pools, stats, config.dialect(), orm::open, config.leakDetection(), config.echoPool(),
@@ -75,25 +80,47 @@ public final class Database implements AutoCloseable {
       pools.close();
       throw e;
     }
-    LOG.info("database ready: profile {}, {} / {} / {}, schema {}, echo {}, slow queries >= {} ms, monitoring {}",
-        config.profile().label(), config.main(), config.worker(), config.analytics(),
+    LOG.info("database ready: profile {}, role {} (pools {}), {} / {} / {}, schema {}, echo {}, slow queries >= {} ms,"
+        + " monitoring {}", config.profile().label(), role.label(), role.pools(), config.main(), config.worker(),
+        config.analytics(),
         config.schema() == null ? "(default)" : config.schema(), config.echo(), config.slowQueryThreshold().toMillis(),
         config.monitoring());
-    createSchema();
-    Capacity.check(this);
+    startupChecks();
   }
 
-  private void createSchema() {
-    if (config.schema() == null) {
+  /**
+   * Creates the schema and compares the pool sizes with the server's limit, on one connection of
+   * its own: a database that is down now gets its schema with the first transaction instead.
+   */
+  private void startupChecks() {
+    if (config.schema() == null && config.dialect() != Dialect.POSTGRESQL) {
       return;
     }
-    try (var c = pools.dataSource(PoolName.MAIN).getConnection(); var st = c.createStatement()) {
-      st.execute("CREATE SCHEMA IF NOT EXISTS " + config.schema());
+    try (var c = startupConnection()) {
+      if (config.schema() != null) {
+        try (var st = c.createStatement()) {
+          st.execute("CREATE SCHEMA IF NOT EXISTS " + config.schema());
+        }
+      }
+      Capacity.check(c, config, role);
     } catch (java.sql.SQLException e) {
-      LOG.warn("could not create schema {} at start ({}); the first transaction that gets a connection will",
-          config.schema(), e.getMessage());
-      pools.createSchemaOnFirstUse(config.schema());
+      LOG.warn("could not {} at start ({}){}", config.schema() == null ? "check the pool sizes against"
+          + " max_connections" : "create schema " + config.schema(), e.getMessage(), config.schema() == null ? ""
+          : "; the first transaction that gets a connection will");
+      if (config.schema() != null) {
+        pools.createSchemaOnFirstUse(config.schema());
+      }
     }
+  }
+
+  /**
+   * A connection of its own for a start-up check, closed right after: the pools stay empty until
+   * the process's work uses them.
+   */
+  java.sql.Connection startupConnection() throws java.sql.SQLException {
+    PoolConfig main = config.main();
+    return Connections.open(main.jdbcUrl(), main.username(), main.password(), "mingus-startup",
+        main.timeout());
   }
 
   /** A database with this configuration, no entity classes and its own meter registry. */
@@ -144,9 +171,14 @@ public final class Database implements AutoCloseable {
     return engine.begin(options);
   }
 
-  /** The three pools. */
+  /** The pools of this process's role. */
   public PoolManager pools() {
     return pools;
+  }
+
+  /** What this process does, and so which pools it has. */
+  public ProcessRole role() {
+    return role;
   }
 
   /** Checks every pool now (a validation query each, concurrently, within the health timeout). */
@@ -246,6 +278,7 @@ public final class Database implements AutoCloseable {
     private final List<Class<?>> entities = new ArrayList<>();
     private MeterRegistry registry;
     private InstantSource clock = InstantSource.system();
+    private ProcessRole role = ProcessRole.ALL;
     private Engine.Sleeper sleeper = d -> Thread.sleep(d);
 
     private Builder(DatabaseConfig config) {
@@ -273,6 +306,12 @@ public final class Database implements AutoCloseable {
     /** The clock of health reports (default: the system clock). */
     public Builder clock(InstantSource c) {
       clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    /** What the process does, and so which pools it opens (default: {@link ProcessRole#ALL}). */
+    public Builder role(ProcessRole r) {
+      role = Objects.requireNonNull(r, "role");
       return this;
     }
 

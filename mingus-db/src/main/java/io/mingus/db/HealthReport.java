@@ -8,7 +8,8 @@ import java.util.Map;
  * healthy only when every pool is.
  *
  * @param status the worst status of any pool
- * @param pools each pool's health, in the order main, worker, analytics
+ * @param pools the health of each pool checked, in the order main, worker, analytics: the pools of
+ *     the process's role, and one it uses on demand only once it has opened a connection
  * @param stats the session statistics at the time of the check
  * @param checkedAt when the check ran
  */

@@ -4,16 +4,18 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The settings of one named pool, in the guide's SQLAlchemy terms. They map onto HikariCP as:
- * {@code poolSize} → {@code minimumIdle}, {@code poolSize + maxOverflow} → {@code
- * maximumPoolSize}, {@code recycle} → {@code maxLifetime}, {@code timeout} → {@code
- * connectionTimeout}. Immutable and validated; {@link #toString()} masks the password.
+ * The settings of one named pool, in the guide's SQLAlchemy terms, with SQLAlchemy's meaning:
+ * connections open as they are used, at most {@code poolSize + maxOverflow} at once (HikariCP's
+ * {@code maximumPoolSize}), and at most {@code poolSize} stay open idle (Hikari's {@code
+ * minimumIdle} is 0, and Mingus closes the idle ones above {@code poolSize}); {@code recycle} →
+ * {@code maxLifetime}, {@code timeout} → {@code connectionTimeout}. Immutable and validated;
+ * {@link #toString()} masks the password.
  *
  * @param name which pool
  * @param jdbcUrl the JDBC URL (PostgreSQL or H2)
  * @param username the user, or {@code null} for the URL's own
  * @param password the password, or {@code null}; never printed
- * @param poolSize connections kept open; 1 or more
+ * @param poolSize connections kept open once opened, idle or not; 1 or more
  * @param maxOverflow connections opened above {@code poolSize} under load; 0 or more
  * @param recycle the lifetime of a connection; zero for none, else at least 30 s (Hikari's minimum)
  * @param timeout how long a caller waits for a connection; at least 250 ms (Hikari's minimum)

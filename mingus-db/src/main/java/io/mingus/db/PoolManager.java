@@ -1,18 +1,24 @@
 package io.mingus.db;
 
 import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * The three named pools of a {@link Database} ({@code db.pools()}): the Java form of the guide's
- * {@code ConnectionPoolManager} and {@code PoolHealthChecker.get_pool_metrics}. Thread-safe.
+ * The named pools of a {@link Database} ({@code db.pools()}): the Java form of the guide's {@code
+ * ConnectionPoolManager} and {@code PoolHealthChecker.get_pool_metrics}. A process has the pools
+ * of its {@link ProcessRole}; asking for another one fails with a {@link DatabaseException} that
+ * names the role ({@link #config} excepted). Thread-safe.
  */
 public interface PoolManager {
+
+  /** The pools this process has, in the order main, worker, analytics. */
+  Set<PoolName> names();
 
   /** A snapshot of one pool's metrics. */
   PoolMetrics metrics(PoolName pool);
 
-  /** A snapshot of every pool's metrics, in the order main, worker, analytics. */
+  /** A snapshot of the metrics of every pool this process has, in the order main, worker, analytics. */
   Map<PoolName, PoolMetrics> metrics();
 
   /** Totals over every pool: the guide's {@code get_performance_metrics()}. */
@@ -28,7 +34,7 @@ public interface PoolManager {
   /** The state of the pool's circuit breaker: {@code closed}, {@code open} or {@code half_open}. */
   String breakerState(PoolName pool);
 
-  /** The settings the pool was built with. */
+  /** The settings of the pool, whether or not this process has it. */
   PoolConfig config(PoolName pool);
 
   /**

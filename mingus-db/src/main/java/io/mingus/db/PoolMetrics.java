@@ -6,7 +6,7 @@ import java.time.Duration;
  * A snapshot of one pool, in the guide's terms ({@code PoolHealthChecker.get_pool_metrics}).
  *
  * @param pool which pool
- * @param poolSize connections kept open ({@code pool_size})
+ * @param poolSize connections kept open once opened ({@code pool_size})
  * @param maxSize the most connections it may open (pool_size + max_overflow, or as resized)
  * @param checkedOut connections lent out now (active)
  * @param checkedIn connections idle in the pool now

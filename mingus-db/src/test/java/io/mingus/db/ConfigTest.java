@@ -250,18 +250,28 @@ class ConfigTest {
   }
 
   @Test
-  void capacity_report_says_how_many_processes_of_this_size_the_server_can_take() {
+  void capacity_report_counts_what_each_role_may_open_and_how_many_such_processes_the_server_takes() {
     DatabaseConfig c = DatabaseConfig.fromEnvironment(env("MINGUS_PROFILE", "production",
         "DATABASE_URL", "postgresql://app@db:5432/mingus"));
-    String text = Capacity.report(c, 300, 3);
-    assertThat(text).contains("up to 95 connections (main 50 + worker 30 + analytics 15)")
+    assertThat(Capacity.report(c, ProcessRole.ALL, 300, 3))
+        .contains("role all may open up to 96 connections (main 50 + worker 30 + analytics 15 + 1 for LISTEN)")
         .contains("accepts 297 (max_connections 300 - 3 reserved)")
-        .contains("can take 3 processes of this size");
-    assertThat(Capacity.report(c, 100, 3)).contains("can take 1 process of this size");
+        .contains("3 processes of this role at full size");
+    assertThat(Capacity.report(c, ProcessRole.WEB, 300, 3))
+        .contains("role web may open up to 65 connections (main 50 + analytics 15)")
+        .contains("4 processes of this role");
+    assertThat(Capacity.report(c, ProcessRole.WORKER, 300, 3))
+        .contains("role worker may open up to 81 connections (worker 30 + main 50 only when a task uses it"
+            + " + 1 for LISTEN)")
+        .contains("3 processes of this role");
+    DatabaseConfig small = c.toBuilder().poolSize(PoolName.MAIN, 1, 1).poolSize(PoolName.WORKER, 6, 2).build();
+    assertThat(Capacity.report(small, ProcessRole.WORKER, 100, 3))
+        .contains("up to 11 connections (worker 8 + main 2 only when a task uses it + 1 for LISTEN)")
+        .contains("8 processes of this role");
     try (LogCapture logs = LogCapture.of(ch.qos.logback.classic.Level.INFO, "io.mingus.db.Capacity")) {
-      assertThat(Capacity.report(c, 50, 3)).contains("can take 0 processes");
+      assertThat(Capacity.report(c, ProcessRole.WEB, 50, 3)).contains("0 processes");
       assertThat(logs.messages(ch.qos.logback.classic.Level.WARN)).singleElement().asString()
-          .contains("fewer than one").contains("POOL_SIZE").contains("PgBouncer");
+          .contains("fewer than one").contains("DB_/ANALYTICS_DB_ POOL_SIZE").contains("PgBouncer");
     }
   }
 

@@ -86,13 +86,13 @@ class StartupTest {
 
   @ParameterizedTest
   @EnumSource(TestEngine.class)
-  void start_up_on_postgresql_says_how_many_processes_of_this_size_the_server_can_take(TestEngine engine) {
+  void start_up_on_postgresql_says_how_many_processes_of_this_role_the_server_can_take(TestEngine engine) {
     try (LogCapture capture = LogCapture.of(Level.INFO, "io.mingus.db.Capacity"); TestDb t = TestDb.open(engine)) {
       if (engine == TestEngine.POSTGRESQL) {
         assertThat(capture.messages(Level.INFO)).singleElement().asString()
-            .contains("this process's pools may open up to 10 connections (main 4 + worker 4 + analytics 2)")
+            .contains("role all may open up to 11 connections (main 4 + worker 4 + analytics 2 + 1 for LISTEN)")
             .contains("max_connections")
-            .containsPattern("can take \\d+ process");
+            .containsPattern("\\d+ process(es)? of this role at full size");
       } else {
         assertThat(capture.events()).as("H2 is embedded: no server to share").isEmpty();
       }

@@ -1,6 +1,7 @@
 package io.mingus.server;
 
 import io.mingus.comms.CommunicationService;
+import io.mingus.db.ProcessRole;
 import io.mingus.tasks.Worker;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -40,7 +41,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       settings = settings.withPort(port);
     }
-    Services services = Services.open(parent.env());
+    Services services = Services.open(parent.env(), noWorkers ? ProcessRole.WEB : ProcessRole.ALL);
     Worker worker = null;
     MingusApp app = null;
     try {

@@ -12,6 +12,7 @@ import io.mingus.comms.CommunicationService;
 import io.mingus.comms.Providers;
 import io.mingus.db.Database;
 import io.mingus.db.DatabaseConfig;
+import io.mingus.db.ProcessRole;
 import io.mingus.tasks.TaskQueue;
 import java.util.Map;
 
@@ -41,8 +42,16 @@ final class Services implements AutoCloseable {
         .build();
   }
 
-  /** Everything, with both modules' migrations applied (Flyway serializes concurrent starts). */
+  /** Everything for a command that may use any pool, migrated. */
   static Services open(Map<String, String> env) {
+    return open(env, ProcessRole.ALL);
+  }
+
+  /**
+   * Everything, with both modules' migrations applied (Flyway serializes concurrent starts), for a
+   * process of this role: it opens only the pools the role uses.
+   */
+  static Services open(Map<String, String> env, ProcessRole role) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     JvmGcMetrics gc = new JvmGcMetrics();
     new JvmMemoryMetrics().bindTo(registry);
@@ -54,6 +63,7 @@ final class Services implements AutoCloseable {
     Database db = Database.builder(DatabaseConfig.fromEnvironment(env))
         .entities(CommunicationService.entities())
         .meterRegistry(registry)
+        .role(role)
         .build();
     try {
       TaskQueue queue = TaskQueue.create(db);

@@ -1,6 +1,7 @@
 package io.mingus.server;
 
 import io.mingus.comms.CommunicationService;
+import io.mingus.db.ProcessRole;
 import io.mingus.tasks.Worker;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -26,7 +27,7 @@ final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     checkConcurrency(parent, concurrency);
-    Services services = Services.open(parent.env());
+    Services services = Services.open(parent.env(), ProcessRole.WORKER);
     Worker worker;
     try {
       services.warm();

@@ -283,6 +283,7 @@ public final class Engine {
   /** Releases an owner's connection and counts it; for explicit transactions too. */
   private void release(OwnerScope scope, Throwable failure) {
     scope.release();
+    pools.returned(scope.options.pool());
     open.remove(scope);
     reportedLeaks.remove(scope);
     stats.ended(scope.committed());

@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  * Checks each pool with a validation query bounded by a timeout, on a virtual thread so that a
  * hung connection attempt never hangs the caller. The check passes through the pool's circuit
  * breaker: while it is open the pool is unhealthy without touching the database, and once it
- * half-opens the check is the probe that closes it again.
+ * half-opens the check is the probe that closes it again. Only the pools of the process's role
+ * are checked, and a pool it uses on demand only once it has opened a connection.
  */
 public final class HealthChecker {
   /** Utilization from which a pool is degraded. */
@@ -46,8 +47,10 @@ public final class HealthChecker {
   /** Checks every pool, concurrently. */
   public HealthReport checkAll() {
     Map<PoolName, CompletableFuture<PoolHealth>> running = new EnumMap<>(PoolName.class);
-    for (PoolName name : PoolName.values()) {
-      running.put(name, CompletableFuture.supplyAsync(() -> check(name), Thread::startVirtualThread));
+    for (PoolName name : pools.names()) {
+      if (probed(name)) {
+        running.put(name, CompletableFuture.supplyAsync(() -> check(name), Thread::startVirtualThread));
+      }
     }
     Map<PoolName, PoolHealth> results = new EnumMap<>(PoolName.class);
     HealthStatus worst = HealthStatus.HEALTHY;
@@ -59,6 +62,14 @@ public final class HealthChecker {
       }
     }
     return new HealthReport(worst, java.util.Collections.unmodifiableMap(results), stats.get(), clock.instant());
+  }
+
+  /**
+   * Whether a check of all pools probes {@code name}: a pool its role uses only on demand (main in
+   * a worker) is left alone until the work has opened a connection of it.
+   */
+  private boolean probed(PoolName name) {
+    return !pools.role().onDemandOnly(name) || pools.metrics(name).total() > 0;
   }
 
   /** Checks one pool. */
@@ -125,6 +136,8 @@ public final class HealthChecker {
       st.execute("SELECT 1");
     } catch (java.sql.SQLException e) {
       throw new java.util.concurrent.CompletionException(e);
+    } finally {
+      pools.returned(name);
     }
   }
 }

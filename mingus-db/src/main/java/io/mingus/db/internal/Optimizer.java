@@ -43,7 +43,7 @@ public final class Optimizer implements PoolOptimizer {
     this.resize = resize;
     this.scheduler = scheduler;
     this.interval = interval;
-    for (PoolName name : PoolName.values()) {
+    for (PoolName name : pools.names()) {
       samples.put(name, new ArrayDeque<>());
     }
   }
@@ -96,7 +96,7 @@ public final class Optimizer implements PoolOptimizer {
   public void sample() {
     lock.lock();
     try {
-      for (PoolName name : PoolName.values()) {
+      for (PoolName name : pools.names()) {
         PoolMetrics m = pools.metrics(name);
         Deque<Sample> window = samples.get(name);
         window.addLast(new Sample(m.utilization(), m.pending()));
@@ -114,7 +114,7 @@ public final class Optimizer implements PoolOptimizer {
     lock.lock();
     try {
       List<PoolRecommendation> result = new ArrayList<>();
-      for (PoolName name : PoolName.values()) {
+      for (PoolName name : pools.names()) {
         result.add(recommend(name));
       }
       return result;

@@ -17,36 +17,50 @@ import io.mingus.db.PoolExhaustedException;
 import io.mingus.db.PoolManager;
 import io.mingus.db.PoolMetrics;
 import io.mingus.db.PoolName;
+import io.mingus.db.ProcessRole;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * The three Hikari pools, each with its circuit breaker and checkout meters. Connections for
- * transactions come from {@link #acquire}, which times the checkout, tells a timeout (the pool
- * is exhausted) from a connection failure (the database is unreachable) and refuses at once a
- * request that could only deadlock.
+ * The Hikari pools of a process's {@link ProcessRole}, each with its circuit breaker, checkout
+ * meters and {@link IdleCap}. Connections for transactions come from {@link #acquire}, which
+ * times the checkout, tells a timeout (the pool is exhausted) from a connection failure (the
+ * database is unreachable) and refuses at once a request that could only deadlock.
+ *
+ * <p>Pools open connections when they are used, as SQLAlchemy's do: Hikari's {@code minimumIdle}
+ * is a floor it fills up to at start and keeps filling (idle connections on top of the ones in
+ * use), so it is 0 here; {@code idleTimeout} 0 keeps the idle ones until {@code maxLifetime}
+ * (pool_recycle), and the {@link IdleCap} closes those idle above {@code pool_size} as they come
+ * back. {@code initializationFailTimeout} -1 builds a pool without opening any connection.
  */
 public final class Pools implements PoolManager, AutoCloseable {
   private final Map<PoolName, Pool> pools = new EnumMap<>(PoolName.class);
+  private final DatabaseConfig config;
+  private final ProcessRole role;
   private final java.util.concurrent.locks.ReentrantLock schemaLock = new java.util.concurrent.locks.ReentrantLock();
   private volatile String pendingSchema;
 
-  /** One pool: Hikari, its proxy for query logging, breaker and meters. */
+  /** One pool: Hikari, its proxy for query logging, breaker, meters and idle cap. */
   record Pool(PoolConfig config, HikariDataSource hikari, DataSource lending, CircuitBreaker breaker,
-      PoolMeters meters) {}
+      PoolMeters meters, IdleCap idleCap) {}
 
-  /** Builds and starts the pools; a pool whose database is down starts empty and fills later. */
-  public Pools(DatabaseConfig config, MeterRegistry registry, QueryLogger queryLogger) {
+  /** Builds the pools of {@code role}; none opens a connection until it is used. */
+  public Pools(DatabaseConfig config, ProcessRole role, MeterRegistry registry, QueryLogger queryLogger) {
+    this.config = config;
+    this.role = role;
     try {
-      for (PoolName name : PoolName.values()) {
+      for (PoolName name : role.pools()) {
         PoolConfig pc = config.pool(name);
         HikariDataSource hikari = new HikariDataSource(hikariConfig(pc, config.schema(), registry));
         DataSource lending = queryLogger == null ? hikari : queryLogger.wrap(hikari, name);
-        pools.put(name, new Pool(pc, hikari, lending, breaker(name, config), new PoolMeters(name, registry)));
+        pools.put(name, new Pool(pc, hikari, lending, breaker(name, config), new PoolMeters(name, registry),
+            new IdleCap(hikari, pc.poolSize())));
       }
     } catch (RuntimeException e) {
       close();
@@ -64,7 +78,9 @@ public final class Pools implements PoolManager, AutoCloseable {
     if (pc.password() != null) {
       h.setPassword(pc.password());
     }
-    h.setMinimumIdle(pc.poolSize());
+    // On demand (see the class comment): nothing opened at start, none kept but by the IdleCap.
+    h.setMinimumIdle(0);
+    h.setIdleTimeout(0);
     h.setMaximumPoolSize(pc.maxSize());
     h.setMaxLifetime(pc.recycle().toMillis());
     h.setConnectionTimeout(pc.timeout().toMillis());
@@ -109,11 +125,44 @@ public final class Pools implements PoolManager, AutoCloseable {
   }
 
   Pool pool(PoolName name) {
-    return pools.get(name);
+    Pool p = pools.get(name);
+    if (p == null) {
+      throw new DatabaseException("pool '" + name.label() + "' is not open in this process: its role, "
+          + role.label() + ", has only " + labels() + ". Run this work in a process whose role has it (mingus"
+          + " serve opens every pool), or use one of those", null, ErrorKind.PROGRAMMING);
+    }
+    return p;
+  }
+
+  private String labels() {
+    return String.join(" and ", pools.keySet().stream().map(PoolName::label).toList());
+  }
+
+  /** The role whose pools these are. */
+  public ProcessRole role() {
+    return role;
+  }
+
+  @Override
+  public Set<PoolName> names() {
+    return Collections.unmodifiableSet(pools.keySet());
+  }
+
+  /** Whether this process has pool {@code name}. */
+  public boolean has(PoolName name) {
+    return pools.containsKey(name);
   }
 
   CircuitBreaker breaker(PoolName name) {
-    return pools.get(name).breaker();
+    return pool(name).breaker();
+  }
+
+  /** A connection of {@code name} came back: closes those idle above its pool_size. */
+  void returned(PoolName name) {
+    Pool p = pools.get(name);
+    if (p != null) {
+      p.idleCap().afterReturn();
+    }
   }
 
   /**
@@ -125,7 +174,7 @@ public final class Pools implements PoolManager, AutoCloseable {
    * @throws DatabaseException of kind CONNECTION when the database cannot be reached
    */
   Connection acquire(PoolName name, String txName, int held) {
-    Pool p = pools.get(name);
+    Pool p = pool(name);
     if (held > 0) {
       refuseSelfDeadlock(p, txName, held);
     }
@@ -181,7 +230,7 @@ public final class Pools implements PoolManager, AutoCloseable {
 
   /** Counts a failure to reach the database that surfaced after the checkout. */
   void connectionError(PoolName name) {
-    pools.get(name).meters().connectionError();
+    pool(name).meters().connectionError();
   }
 
   private static void refuseSelfDeadlock(Pool p, String txName, int held) {
@@ -213,7 +262,7 @@ public final class Pools implements PoolManager, AutoCloseable {
 
   @Override
   public PoolMetrics metrics(PoolName name) {
-    Pool p = pools.get(name);
+    Pool p = pool(name);
     HikariPoolMXBean mx = p.hikari().getHikariPoolMXBean();
     int active = mx == null ? 0 : mx.getActiveConnections();
     int idle = mx == null ? 0 : mx.getIdleConnections();
@@ -228,7 +277,7 @@ public final class Pools implements PoolManager, AutoCloseable {
   @Override
   public Map<PoolName, PoolMetrics> metrics() {
     Map<PoolName, PoolMetrics> all = new EnumMap<>(PoolName.class);
-    for (PoolName name : PoolName.values()) {
+    for (PoolName name : pools.keySet()) {
       all.put(name, metrics(name));
     }
     return all;
@@ -258,12 +307,12 @@ public final class Pools implements PoolManager, AutoCloseable {
 
   @Override
   public DataSource dataSource(PoolName name) {
-    return pools.get(name).hikari();
+    return pool(name).hikari();
   }
 
   @Override
   public String breakerState(PoolName name) {
-    return switch (pools.get(name).breaker().getState()) {
+    return switch (pool(name).breaker().getState()) {
       case CLOSED -> "closed";
       case OPEN, FORCED_OPEN -> "open";
       case HALF_OPEN -> "half_open";
@@ -273,12 +322,12 @@ public final class Pools implements PoolManager, AutoCloseable {
 
   @Override
   public PoolConfig config(PoolName name) {
-    return pools.get(name).config();
+    return config.pool(name);
   }
 
   @Override
   public void resize(PoolName name, int maxSize) {
-    Pool p = pools.get(name);
+    Pool p = pool(name);
     if (maxSize < p.config().poolSize()) {
       throw new IllegalArgumentException("pool '" + name.label() + "' cannot shrink to " + maxSize
           + ": its pool_size is " + p.config().poolSize());
