@@ -74,7 +74,7 @@ public final class HealthChecker {
 
   /** Checks one pool. */
   public PoolHealth check(PoolName name) {
-    CircuitBreaker breaker = pools.breaker(name);
+    CircuitBreaker breaker = pools.breaker(name).circuitBreaker();
     if (!breaker.tryAcquirePermission()) {
       PoolMetrics m = pools.metrics(name);
       return new PoolHealth(name, HealthStatus.UNHEALTHY, Duration.ZERO, m.utilization(), pools.breakerState(name), m,

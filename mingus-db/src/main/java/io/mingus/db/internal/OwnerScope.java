@@ -186,7 +186,7 @@ final class OwnerScope extends Scope implements Transaction {
       wasCommitted = true;
     } catch (SQLException | RuntimeException e) {
       remember(e);
-      if (Pools.isConnectionFailure(e)) {
+      if (Breaker.isConnectionFailure(e)) {
         throw new DatabaseException("the connection of pool " + options.pool().label() + " broke while transaction '"
             + name + "' was committing: it may or may not have committed, so it is not retried. Check whether its"
             + " effects are there before running it again", e, ErrorKind.COMMIT_UNKNOWN);

@@ -3,8 +3,6 @@ package io.mingus.db.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.mingus.db.DatabaseConfig;
 import io.mingus.db.DatabaseErrors;
@@ -28,7 +26,7 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * The Hikari pools of a process's {@link ProcessRole}, each with its circuit breaker, checkout
+ * The Hikari pools of a process's {@link ProcessRole}, each with its circuit breaker ({@link Breaker}), checkout
  * meters and {@link IdleCap}. Connections for transactions come from {@link #acquire}, which
  * times the checkout, tells a timeout (the pool is exhausted) from a connection failure (the
  * database is unreachable) and refuses at once a request that could only deadlock.
@@ -47,7 +45,7 @@ public final class Pools implements PoolManager, AutoCloseable {
   private volatile String pendingSchema;
 
   /** One pool: Hikari, its proxy for query logging, breaker, meters and idle cap. */
-  record Pool(PoolConfig config, HikariDataSource hikari, DataSource lending, CircuitBreaker breaker,
+  record Pool(PoolConfig config, HikariDataSource hikari, DataSource lending, Breaker breaker,
       PoolMeters meters, IdleCap idleCap) {}
 
   /** Builds the pools of {@code role}; none opens a connection until it is used. */
@@ -59,7 +57,7 @@ public final class Pools implements PoolManager, AutoCloseable {
         PoolConfig pc = config.pool(name);
         HikariDataSource hikari = new HikariDataSource(hikariConfig(pc, config.schema(), registry));
         DataSource lending = queryLogger == null ? hikari : queryLogger.wrap(hikari, name);
-        pools.put(name, new Pool(pc, hikari, lending, breaker(name, config), new PoolMeters(name, registry),
+        pools.put(name, new Pool(pc, hikari, lending, new Breaker(name, config), new PoolMeters(name, registry),
             new IdleCap(hikari, pc.poolSize())));
       }
     } catch (RuntimeException e) {
@@ -105,25 +103,6 @@ public final class Pools implements PoolManager, AutoCloseable {
     return h;
   }
 
-  private static CircuitBreaker breaker(PoolName name, DatabaseConfig config) {
-    CircuitBreakerConfig c = CircuitBreakerConfig.custom()
-        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-        .slidingWindowSize(config.breakerFailures())
-        .minimumNumberOfCalls(config.breakerFailures())
-        .failureRateThreshold(100)
-        .waitDurationInOpenState(config.breakerRecovery())
-        .permittedNumberOfCallsInHalfOpenState(1)
-        .recordException(Pools::isConnectionFailure)
-        .build();
-    return CircuitBreaker.of("mingus-" + name.label(), c);
-  }
-
-  /** Only failures to reach the database count against a breaker; bad SQL or data do not. */
-  static boolean isConnectionFailure(Throwable t) {
-    ErrorKind kind = DatabaseErrors.classify(t).kind();
-    return kind == ErrorKind.CONNECTION || kind == ErrorKind.COMMIT_UNKNOWN;
-  }
-
   Pool pool(PoolName name) {
     Pool p = pools.get(name);
     if (p == null) {
@@ -153,7 +132,7 @@ public final class Pools implements PoolManager, AutoCloseable {
     return pools.containsKey(name);
   }
 
-  CircuitBreaker breaker(PoolName name) {
+  Breaker breaker(PoolName name) {
     return pool(name).breaker();
   }
 
@@ -312,12 +291,7 @@ public final class Pools implements PoolManager, AutoCloseable {
 
   @Override
   public String breakerState(PoolName name) {
-    return switch (pool(name).breaker().getState()) {
-      case CLOSED -> "closed";
-      case OPEN, FORCED_OPEN -> "open";
-      case HALF_OPEN -> "half_open";
-      case DISABLED, METRICS_ONLY -> "disabled";
-    };
+    return pool(name).breaker().state();
   }
 
   @Override
