@@ -227,6 +227,25 @@ class RetryTest {
     }
   }
 
+  /** Only PostgreSQL has a server backend to kill; an in-memory H2 runs inside this JVM. */
+  @ParameterizedTest
+  @EnumSource(value = TestEngine.class, names = "POSTGRESQL")
+  void a_read_only_transaction_whose_connection_is_lost_at_commit_is_retried(TestEngine engine) throws Exception {
+    try (TestDb t = TestDb.open(engine)) {
+      Database db = t.db();
+      AtomicInteger runs = new AtomicInteger();
+      int answer = db.fromTransaction(TransactionOptions.named("lost-read").withReadOnly(true).withRetry(FAST), s -> {
+        if (runs.incrementAndGet() == 1) {
+          terminate(t, s.queryOne("SELECT pg_backend_pid()", rs -> rs.getInt(1)).orElseThrow());
+        }
+        return s.queryOne("SELECT 42", rs -> rs.getInt(1)).orElseThrow();
+      });
+      assertThat(answer).isEqualTo(42);
+      assertThat(runs).hasValue(2);
+      assertThat(db.stats().retries()).isEqualTo(1);
+    }
+  }
+
   private static void terminate(TestDb t, int pid) throws SQLException {
     try (Connection raw = t.rawConnection();
         PreparedStatement ps = raw.prepareStatement("SELECT pg_terminate_backend(?, 5000)")) {

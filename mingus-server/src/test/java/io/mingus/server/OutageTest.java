@@ -39,7 +39,16 @@ class OutageTest {
       JsonNode doc = Running.json(down);
       assertThat(doc.get("status").asText()).isEqualTo("degraded");
       assertThat(doc.get("connection_pools").get("main").get("status").asText()).isNotEqualTo("healthy");
-      assertThat(server.get("/health/ready").statusCode()).isEqualTo(503);
+      JsonNode main = await().atMost(Duration.ofSeconds(20)).until(
+          () -> Running.json(server.get("/health/database")).get("connection_pools").get("main"),
+          p -> p.get("circuit_breaker").asText().equals("open"));
+      assertThat(main.get("circuit_breaker_opened_at").asText()).isNotBlank();
+      assertThat(main.get("circuit_breaker_open_ms").asLong()).isNotNegative();
+      HttpResponse<String> notReady = server.get("/health/ready");
+      assertThat(notReady.statusCode()).isEqualTo(503);
+      assertThat(Running.json(notReady).get("circuit_breaker").asText()).isIn("open", "half_open");
+      assertThat(server.get("/metrics").body())
+          .contains("mingus_db_breaker_transitions_total{from=\"closed\",pool=\"main\",to=\"open\"} 1.0");
       assertThat(server.get("/health/live").statusCode()).isEqualTo(200);
 
       HttpResponse<String> api = server.get("/api/users/" + user);
@@ -51,6 +60,9 @@ class OutageTest {
       proxy.restore();
       await().atMost(Duration.ofSeconds(30)).until(() -> server.get("/health/database").statusCode() == 200);
       await().atMost(Duration.ofSeconds(10)).until(() -> server.get("/api/users/" + user).statusCode() == 200);
+      JsonNode back = Running.json(server.get("/health/ready"));
+      assertThat(back.get("circuit_breaker").asText()).isEqualTo("closed");
+      assertThat(back.get("circuit_breaker_open_ms").isNull()).isTrue();
     }
   }
 }

@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Each owner asks its pool's circuit breaker for permission before taking a connection and
- * reports the outcome after; only connection-class failures count (see {@link
- * Breaker#isConnectionFailure}). Open owners are kept in {@link #open} for leak reports and for
+ * reports the outcome after: a connection the pool could not open counts as a failure, a
+ * transaction that ran as a success, and one whose lent connection broke not at all (see {@link
+ * Breaker}); such a break also retires the pool's other connections of the same age. Open owners are kept in {@link #open} for leak reports and for
  * {@link #openTransactions()}.
  */
 public final class Engine {
@@ -135,7 +136,7 @@ public final class Engine {
     try {
       release(scope, failure);
     } finally {
-      pools.breaker(scope.options.pool()).outcome(scope.startNanos, failure);
+      pools.breaker(scope.options.pool()).finished(scope.startNanos, failure);
     }
     scope.runHooks(failure);
   }
@@ -243,7 +244,7 @@ public final class Engine {
       // The connection goes back and the breaker hears the outcome before any hook runs: a hook
       // may be slow, may open a transaction of its own, or may throw.
       release(scope, failure);
-      breaker.outcome(start, failure);
+      breaker.finished(start, failure);
       if (failure != null) {
         scope.runHooks(failure);
       }
@@ -259,14 +260,28 @@ public final class Engine {
   }
 
   private OwnerScope openOwner(TransactionOptions options, Scope parent, Breaker breaker, long start) {
+    Connection c;
     try {
-      OwnerScope scope = OwnerScope.open(this, options, parent);
+      c = OwnerScope.acquire(this, options, parent);
+    } catch (RuntimeException e) {
+      breaker.couldNotConnect(start, e);
+      throw e;
+    }
+    try {
+      OwnerScope scope = OwnerScope.open(this, options, parent, c);
       stats.begun();
       open.add(scope);
       return scope;
     } catch (RuntimeException e) {
-      breaker.outcome(start, e);
+      lentConnectionFailed(options, e);
+      breaker.finished(start, e);
       throw e;
+    }
+  }
+
+  private void lentConnectionFailed(TransactionOptions options, Throwable failure) {
+    if (Breaker.isConnectionFailure(failure)) {
+      pools.connectionLost(options.pool());
     }
   }
 
@@ -277,8 +292,8 @@ public final class Engine {
     open.remove(scope);
     reportedLeaks.remove(scope);
     stats.ended(scope.committed());
-    if (failure != null && Breaker.isConnectionFailure(failure)) {
-      pools.connectionError(scope.options.pool());
+    if (failure != null) {
+      lentConnectionFailed(scope.options, failure);
     }
   }
 

@@ -50,15 +50,19 @@ final class OwnerScope extends Scope implements Transaction {
     this.acquiredAt = captureStack ? new Throwable().getStackTrace() : null;
   }
 
-  /** Takes a connection for {@code options} and prepares it, or fails having returned it. */
-  static OwnerScope open(Engine engine, TransactionOptions options, Scope parent) {
+  /** Takes a connection for {@code options} from its pool. */
+  static Connection acquire(Engine engine, TransactionOptions options, Scope parent) {
     int held = 0;
     for (Scope s = parent; s != null; s = s.owner().parent) {
       if (s.owner().options.pool() == options.pool()) {
         held++;
       }
     }
-    Connection c = engine.pools().acquire(options.pool(), options.name(), held);
+    return engine.pools().acquire(options.pool(), options.name(), held);
+  }
+
+  /** Prepares the connection {@code c} for {@code options}, or fails having returned it. */
+  static OwnerScope open(Engine engine, TransactionOptions options, Scope parent, Connection c) {
     OwnerScope scope = new OwnerScope(engine, options, parent, c, engine.captureStacks());
     try {
       scope.prepare();
@@ -186,6 +190,12 @@ final class OwnerScope extends Scope implements Transaction {
       wasCommitted = true;
     } catch (SQLException | RuntimeException e) {
       remember(e);
+      if (Breaker.isConnectionFailure(e) && options.readOnly()) {
+        // A read-only transaction wrote nothing: whether its commit happened does not matter.
+        throw new DatabaseException("the connection of pool " + options.pool().label() + " broke while read-only"
+            + " transaction '" + name + "' was committing: it wrote nothing, so it may be run again: "
+            + e.getMessage(), e, ErrorKind.CONNECTION);
+      }
       if (Breaker.isConnectionFailure(e)) {
         throw new DatabaseException("the connection of pool " + options.pool().label() + " broke while transaction '"
             + name + "' was committing: it may or may not have committed, so it is not retried. Check whether its"
