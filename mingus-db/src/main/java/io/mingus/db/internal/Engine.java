@@ -237,8 +237,13 @@ public final class Engine {
       result = ScopedValue.where(current, scope).call(() -> work.execute(scope));
       scope.commit();
     } catch (Throwable t) {
-      failure = t;
-      scope.rollbackQuietly(t);
+      DatabaseException hidden = Breaker.isConnectionFailure(t) || !scope.connectionBroken() ? null
+          : scope.brokenBeforeCommit(t);
+      failure = hidden != null ? hidden : t;
+      scope.rollbackQuietly(failure);
+      if (hidden != null) {
+        throw hidden;
+      }
       throw t;
     } finally {
       // The connection goes back and the breaker hears the outcome before any hook runs: a hook

@@ -172,6 +172,11 @@ final class OwnerScope extends Scope implements Transaction {
       remember(e);
       throw e;
     }
+    if (connectionBroken()) {
+      DatabaseException broken = brokenBeforeCommit(null);
+      rollbackQuietly(broken);
+      throw broken;
+    }
     if (orm != null && orm.getTransaction().getStatus() == TransactionStatus.MARKED_ROLLBACK && !ormMarkUndone) {
       // Hibernate would roll back silently here and report success: refuse loudly instead.
       IllegalStateException cause = new IllegalStateException("Hibernate marked the transaction rollback-only");
@@ -204,6 +209,33 @@ final class OwnerScope extends Scope implements Transaction {
       throw new DatabaseException("commit of transaction '" + name + "' on pool " + options.pool().label()
           + " failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Whether the pool found this transaction's connection broken: Hikari closes a connection on
+   * which a statement failed with a fatal SQLState (57P01 terminated, 08xxx), so this costs no
+   * round trip.
+   */
+  boolean connectionBroken() {
+    try {
+      return connection.isClosed();
+    } catch (SQLException e) {
+      return true;
+    }
+  }
+
+  /**
+   * The failure to report for a transaction whose work failed with {@code failure} (or, when
+   * {@code null}, was about to commit) on a connection that broke: a connection failure, which is
+   * retried, since nothing was committed. Hibernate hides a statement that failed on a broken
+   * connection in some calls ({@code find} returns {@code null} once the transaction is marked
+   * rollback-only), so the work may have gone on with a wrong answer; its own exception is kept as
+   * the cause.
+   */
+  DatabaseException brokenBeforeCommit(Throwable failure) {
+    return new DatabaseException("the connection of pool " + options.pool().label() + " broke during transaction '"
+        + name + "', before it committed" + (failure == null ? "" : " (the work then failed: " + failure + ")")
+        + ": nothing was committed, so it may be run again", failure, ErrorKind.CONNECTION);
   }
 
   @Override

@@ -80,8 +80,8 @@ final class Reachability implements AutoCloseable {
       lock.unlock();
     }
     LOG.warn("pool {}: the database cannot be reached ({}); probing it with a fresh connection from {} ms on, at"
-        + " growing intervals up to {} s (DB_CIRCUIT_RECOVERY_TIMEOUT)", pool.label(), Redact.url(String.valueOf(
-            cause.getMessage())), ProbeSchedule.FIRST.toMillis(), schedule.cap().toSeconds());
+        + " growing intervals up to {} ms (DB_CIRCUIT_RECOVERY_TIMEOUT)", pool.label(), Redact.url(String.valueOf(
+            cause.getMessage())), ProbeSchedule.FIRST.toMillis(), schedule.cap().toMillis());
   }
 
   /** Whether {@link #close()} was called. */
