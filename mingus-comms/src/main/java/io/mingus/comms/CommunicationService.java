@@ -126,7 +126,7 @@ public final class CommunicationService {
     throwIfAny("user", Validator.newUser(user));
     String zone = user.timezone() == null ? "UTC" : user.timezone();
     try {
-      return db.fromTransaction(TransactionOptions.named("comms.create-user"), s -> {
+      return db.fromTransaction(TransactionOptions.named("comms.create-user").withRetry(RetryPolicy.defaults()), s -> {
         var orm = s.orm();
         long taken = orm.createSelectionQuery("select count(u) from UserEntity u where u.email = :email", Long.class)
             .setParameter("email", user.email()).getSingleResult();
@@ -187,7 +187,8 @@ public final class CommunicationService {
    */
   public Preferences updatePreferences(long userId, PreferencesUpdate update) {
     throwIfAny("preferences", Validator.update(update));
-    return db.fromTransaction(TransactionOptions.named("comms.update-preferences"), s -> {
+    return db.fromTransaction(TransactionOptions.named("comms.update-preferences").withRetry(RetryPolicy.defaults()),
+        s -> {
       PreferencesEntity p = prefs(s, userId, true);
       if (update.smsEnabled() != null) {
         p.smsEnabled(update.smsEnabled());
@@ -240,13 +241,28 @@ public final class CommunicationService {
   /**
    * Validates the request, then in one transaction records a {@code queued} communication and
    * enqueues its send task. A request whose idempotency key was seen before returns that first
-   * communication and sends nothing, also when repeated concurrently.
+   * communication and sends nothing, also when repeated concurrently. When the connection broke
+   * while the transaction was committing (its outcome unknown: a database restart, a terminated
+   * backend), a request with an idempotency key is run once more, which is safe: it returns the
+   * communication if the first commit happened and records it if not. Without a key the
+   * commit-unknown failure reaches the caller.
    *
    * @throws ValidationException listing every offending field (also an unknown user, or one with no
    *     phone for SMS); nothing is written
    */
   public Communication send(SendRequest request) {
     throwIfAny("send request", Validator.send(request, ""));
+    try {
+      return sendOnce(request);
+    } catch (RuntimeException e) {
+      if (request.idempotencyKey() == null || DatabaseErrors.classify(e).kind() != ErrorKind.COMMIT_UNKNOWN) {
+        throw e;
+      }
+      return sendOnce(request);
+    }
+  }
+
+  private Communication sendOnce(SendRequest request) {
     return db.fromTransaction(TransactionOptions.named("comms.send").withRetry(RetryPolicy.defaults()), s -> {
       throwIfAny("send request", recipientErrors(s, request, ""));
       CommunicationStore.Inserted row = store.insert(s, newRow(request));
@@ -357,7 +373,8 @@ public final class CommunicationService {
     }
   }
 
+  /** Reads are retried: a read-only transaction is safe to run again, even when its commit broke. */
   private static TransactionOptions readOnly(String name) {
-    return TransactionOptions.named(name).withReadOnly(true);
+    return TransactionOptions.named(name).withReadOnly(true).withRetry(RetryPolicy.defaults());
   }
 }

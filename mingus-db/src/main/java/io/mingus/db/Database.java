@@ -65,7 +65,7 @@ public final class Database implements AutoCloseable {
             () -> engineRef[0] == null ? "(none)" : engineRef[0].currentName(), stats::slowQuery)
         : null;
     this.role = b.role;
-    this.pools = new Pools(config, role, registry, queryLogger);
+    this.pools = new Pools(config, role, registry, queryLogger, b.clock);
     try {
       this.orm = new OrmFactory(b.entities, config.dialect(), pools.dataSource(PoolName.MAIN));
       this.engine = new Engine(pools, stats, config.dialect(), orm::open, config.leakDetection(), config.echoPool(),
@@ -303,7 +303,7 @@ public final class Database implements AutoCloseable {
       return this;
     }
 
-    /** The clock of health reports (default: the system clock). */
+    /** The clock of health reports and breaker times (default: the system clock). */
     public Builder clock(InstantSource c) {
       clock = Objects.requireNonNull(c, "clock");
       return this;

@@ -28,11 +28,13 @@ public interface PoolManager {
    * The pool itself, for code that manages connections on its own (the guide's {@code
    * pool_context('analytics')}). Prefer transactions: a connection taken here is not counted in
    * {@link Database#stats()}, not guarded by the circuit breaker, and must be closed by the caller.
+   * While the database is unreachable, a new connection waits for the pool's probe to find it
+   * again (up to the pool's timeout, as any checkout).
    */
   DataSource dataSource(PoolName pool);
 
-  /** The state of the pool's circuit breaker: {@code closed}, {@code open} or {@code half_open}. */
-  String breakerState(PoolName pool);
+  /** The state of the pool's circuit breaker. */
+  BreakerState breakerState(PoolName pool);
 
   /** The settings of the pool, whether or not this process has it. */
   PoolConfig config(PoolName pool);

@@ -68,7 +68,8 @@ class MonitoringTest {
         assertThat(h.status()).isEqualTo(HealthStatus.HEALTHY);
         assertThat(h.responseTime()).isPositive();
         assertThat(h.utilization()).isZero();
-        assertThat(h.circuitBreaker()).isEqualTo("closed");
+        assertThat(h.circuitBreaker()).isEqualTo(BreakerState.CLOSED);
+        assertThat(h.circuitOpenedAt()).isNull();
         assertThat(h.error()).isNull();
         assertThat(h.metrics().pool()).isEqualTo(h.pool());
       }
@@ -127,21 +128,32 @@ class MonitoringTest {
 
   @ParameterizedTest
   @EnumSource(TestEngine.class)
-  void hikari_and_mingus_meters_are_registered_in_the_given_registry(TestEngine engine) {
+  void hikari_breaker_and_mingus_meters_share_one_pool_label_in_the_given_registry(TestEngine engine) {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (TestDb t = TestDb.open(engine, c -> c, b -> b.meterRegistry(registry))) {
       Database db = t.db();
       assertThat(db.meterRegistry()).isSameAs(registry);
       db.inTransaction(s -> s.queryOne("SELECT 1", rs -> rs.getInt(1)));
       for (PoolName p : PoolName.values()) {
-        assertThat(registry.find("hikaricp.connections").tag("pool", "mingus-" + p.label()).gauge()).isNotNull();
-        assertThat(registry.find("hikaricp.connections.active").tag("pool", "mingus-" + p.label()).gauge())
-            .isNotNull();
-        assertThat(registry.find("mingus.db.pool.checkout").tag("pool", p.label()).timer()).isNotNull();
-        assertThat(registry.find("mingus.db.pool.timeouts").tag("pool", p.label()).counter()).isNotNull();
-        assertThat(registry.find("mingus.db.pool.connection.errors").tag("pool", p.label()).counter()).isNotNull();
+        String pool = p.label();
+        assertThat(registry.find("hikaricp.connections").tag("pool", pool).gauge()).isNotNull();
+        assertThat(registry.find("hikaricp.connections.active").tag("pool", pool).gauge()).isNotNull();
+        assertThat(registry.find("hikaricp.connections.acquire").tag("pool", pool).timer()).isNotNull();
+        assertThat(registry.find("hikaricp.connections.timeout").tag("pool", pool).counter()).isNotNull();
+        assertThat(registry.find("mingus.db.pool.connection.errors").tag("pool", pool).counter()).isNotNull();
+        assertThat(registry.get("resilience4j.circuitbreaker.state").tags("pool", pool, "state", "closed").gauge()
+            .value()).isEqualTo(1.0);
+        assertThat(registry.get("resilience4j.circuitbreaker.state").tags("pool", pool, "state", "open").gauge()
+            .value()).isZero();
+        assertThat(registry.get("mingus.db.breaker.transitions").tags("pool", pool, "from", "closed", "to", "open")
+            .counter().count()).isZero();
       }
-      assertThat(registry.get("mingus.db.pool.checkout").tag("pool", "main").timer().count()).isEqualTo(1);
+      // Hikari's own meters replace the duplicates Mingus used to register beside them.
+      assertThat(registry.find("mingus.db.pool.checkout").meters()).isEmpty();
+      assertThat(registry.find("mingus.db.pool.timeouts").meters()).isEmpty();
+      assertThat(registry.find("hikaricp.connections").tag("pool", "mingus-main").meters()).isEmpty();
+      assertThat(registry.get("hikaricp.connections.acquire").tag("pool", "main").timer().count()).isPositive();
+      assertThat(db.pools().metrics(PoolName.MAIN).checkouts()).isPositive();
       assertThat(registry.get("mingus.db.transactions").tag("outcome", "committed").functionCounter().count())
           .isEqualTo(1.0);
       assertThat(registry.get("mingus.db.transactions").tag("outcome", "failed").functionCounter().count()).isZero();

@@ -71,7 +71,7 @@ class PoolsTest {
         PoolHealth busy = db.health().pools().get(PoolName.MAIN);
         assertThat(busy.status()).as("a full pool is degraded, not down").isEqualTo(HealthStatus.DEGRADED);
         assertThat(busy.error()).contains("2 of 2 in use");
-        assertThat(db.pools().breakerState(PoolName.MAIN)).isEqualTo("closed");
+        assertThat(db.pools().breakerState(PoolName.MAIN)).isEqualTo(BreakerState.CLOSED);
       } finally {
         release.countDown();
       }

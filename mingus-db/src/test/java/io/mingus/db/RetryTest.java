@@ -227,6 +227,55 @@ class RetryTest {
     }
   }
 
+  /** Only PostgreSQL has a server backend to kill; an in-memory H2 runs inside this JVM. */
+  @ParameterizedTest
+  @EnumSource(value = TestEngine.class, names = "POSTGRESQL")
+  void a_read_only_transaction_whose_connection_is_lost_at_commit_is_retried(TestEngine engine) throws Exception {
+    try (TestDb t = TestDb.open(engine)) {
+      Database db = t.db();
+      AtomicInteger runs = new AtomicInteger();
+      int answer = db.fromTransaction(TransactionOptions.named("lost-read").withReadOnly(true).withRetry(FAST), s -> {
+        if (runs.incrementAndGet() == 1) {
+          terminate(t, s.queryOne("SELECT pg_backend_pid()", rs -> rs.getInt(1)).orElseThrow());
+        }
+        return s.queryOne("SELECT 42", rs -> rs.getInt(1)).orElseThrow();
+      });
+      assertThat(answer).isEqualTo(42);
+      assertThat(runs).hasValue(2);
+      assertThat(db.stats().retries()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * Hibernate's {@code find} answers {@code null} instead of throwing when a statement failed on a
+   * broken connection and the transaction is rollback-only: without a guard the work would go on
+   * with a wrong "not found". Only PostgreSQL has a backend to kill.
+   */
+  @ParameterizedTest
+  @EnumSource(value = TestEngine.class, names = "POSTGRESQL")
+  void a_find_on_a_terminated_connection_is_retried_not_answered_not_found(TestEngine engine) throws Exception {
+    try (TestDb t = TestDb.open(engine, c -> c, b -> b.entities(Note.class))) {
+      Database db = t.db();
+      db.inTransaction(s -> s.update(Note.DDL));
+      db.inTransaction(s -> s.orm().persist(new Note(7, "kept")));
+      AtomicInteger runs = new AtomicInteger();
+      List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      String body = db.fromTransaction(TransactionOptions.named("find-note").withRetry(FAST), s -> {
+        if (runs.incrementAndGet() == 1) {
+          terminate(t, s.queryOne("SELECT pg_backend_pid()", rs -> rs.getInt(1)).orElseThrow());
+        }
+        Note n = s.orm().find(Note.class, 7L);
+        seen.add(n == null ? "null" : n.body());
+        if (n == null) {
+          throw new IllegalStateException("note 7 not found");
+        }
+        return n.body();
+      });
+      assertThat(body).isEqualTo("kept");
+      assertThat(runs).as("runs (find answered: %s)", seen).hasValue(2);
+    }
+  }
+
   private static void terminate(TestDb t, int pid) throws SQLException {
     try (Connection raw = t.rawConnection();
         PreparedStatement ps = raw.prepareStatement("SELECT pg_terminate_backend(?, 5000)")) {

@@ -9,6 +9,7 @@ import io.mingus.db.PoolMetrics;
 import io.mingus.db.PoolName;
 import io.mingus.db.SessionStats;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -111,7 +112,8 @@ final class DatabaseDocuments {
       doc.put("status", h.status().label());
       doc.put("response_time_ms", millis(h.responseTime()));
       doc.put("utilization", h.utilization());
-      doc.put("circuit_breaker", h.circuitBreaker());
+      doc.put("circuit_breaker", h.circuitBreaker().label());
+      putBreakerTimes(doc, h, report.checkedAt());
       doc.put("pool_size", h.metrics().poolSize());
       doc.put("max_size", h.metrics().maxSize());
       doc.put("checked_out", h.metrics().checkedOut());
@@ -121,6 +123,16 @@ final class DatabaseDocuments {
       pools.put(name.label(), doc);
     });
     return pools;
+  }
+
+  /**
+   * {@code circuit_breaker_opened_at} (ISO-8601) and {@code circuit_breaker_open_ms} (how long it
+   * has been open at {@code now}), both {@code null} while the breaker is closed.
+   */
+  static void putBreakerTimes(Map<String, Object> doc, PoolHealth h, Instant now) {
+    Instant opened = h.circuitOpenedAt();
+    doc.put("circuit_breaker_opened_at", opened == null ? null : opened.toString());
+    doc.put("circuit_breaker_open_ms", opened == null ? null : Math.max(0, Duration.between(opened, now).toMillis()));
   }
 
   private static Map<String, Object> poolMetrics(PoolMetrics m) {

@@ -15,7 +15,7 @@ import java.util.Map;
  * The operational endpoints: the guide's {@code /health/database}, {@code /metrics/database} and
  * {@code /dashboard/database}, Prometheus's {@code /metrics}, and the probes {@code /health/live}
  * (the process answers; no database) and {@code /health/ready} (the main pool reaches the
- * database).
+ * database; with its breaker's state and how long it has been open).
  */
 final class HealthRoutes {
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
@@ -51,6 +51,10 @@ final class HealthRoutes {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("status", ready ? "ready" : "not_ready");
     doc.put("database", main == null ? "unknown" : main.status().label());
+    if (main != null) {
+      doc.put("circuit_breaker", main.circuitBreaker().label());
+      DatabaseDocuments.putBreakerTimes(doc, main, report.checkedAt());
+    }
     if (!ready && main != null && main.error() != null) {
       doc.put("error", main.error());
     }

@@ -32,7 +32,10 @@ class OpsTest {
       assertThat(h.get("session_manager").get("total_sessions").asLong()).isPositive();
       assertThat(h.get("connection_pools").fieldNames()).toIterable().containsExactly("main", "worker", "analytics");
       assertThat(h.get("connection_pools").get("main").fieldNames()).toIterable()
-          .contains("status", "response_time_ms", "utilization", "circuit_breaker");
+          .contains("status", "response_time_ms", "utilization", "circuit_breaker", "circuit_breaker_opened_at",
+              "circuit_breaker_open_ms");
+      assertThat(h.get("connection_pools").get("main").get("circuit_breaker").asText()).isEqualTo("closed");
+      assertThat(h.get("connection_pools").get("main").get("circuit_breaker_open_ms").isNull()).isTrue();
 
       JsonNode m = Running.json(server.get("/metrics/database"));
       assertThat(m.fieldNames()).toIterable().contains("pool_metrics", "performance_metrics", "timestamp");
@@ -55,13 +58,20 @@ class OpsTest {
       HttpResponse<String> ready = server.get("/health/ready");
       assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
       assertThat(Running.json(ready).get("status").asText()).isEqualTo("ready");
+      assertThat(Running.json(ready).get("circuit_breaker").asText()).isEqualTo("closed");
       assertThat(server.get("/admin/tasks").statusCode()).isEqualTo(200);
       server.get("/api/users/12345");
       HttpResponse<String> metrics = server.get("/metrics");
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
       assertThat(metrics.body()).contains("# TYPE", "hikaricp_connections", "http_server_requests_seconds_count",
-          "uri=\"/api/users/{id}\"");
+          "uri=\"/api/users/{id}\"")
+          // one pool label for Hikari's, the breakers' and Mingus's own meters
+          .contains("hikaricp_connections_active{pool=\"main\"}", "hikaricp_connections_acquire_seconds_count{pool=\"main\"}",
+              "resilience4j_circuitbreaker_state{name=\"main\",pool=\"main\",state=\"closed\"} 1.0",
+              "mingus_db_breaker_transitions_total{from=\"closed\",pool=\"main\",to=\"open\"} 0.0",
+              "mingus_db_pool_connection_errors_total{pool=\"main\"}")
+          .doesNotContain("mingus_db_pool_checkout_seconds", "mingus_db_pool_timeouts_total", "pool=\"mingus-main\"");
     }
   }
 

@@ -3,6 +3,7 @@ package io.mingus.tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.mingus.db.BreakerState;
 import io.mingus.db.PoolName;
 import io.mingus.db.TestDb;
 import io.mingus.db.TestEngine;
@@ -24,7 +25,7 @@ class BreakerTest {
       try (Worker w = Worker.builder(testDb.db(), queue).register(noop).pollInterval(Duration.ofMillis(20)).build()) {
         w.start();
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> "open".equals(testDb.db().pools().breakerState(PoolName.WORKER)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> testDb.db().pools().breakerState(PoolName.WORKER) == BreakerState.OPEN);
         await().atMost(Duration.ofSeconds(30)).until(() -> skippedWhileBreakerOpen(w) >= 5);
       }
       TaskRecord t = queue.admin().find(id).orElseThrow();

@@ -1,10 +1,8 @@
 package io.mingus.db.internal;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.mingus.db.DatabaseError;
 import io.mingus.db.DatabaseErrors;
 import io.mingus.db.DatabaseException;
-import io.mingus.db.DatabaseUnavailableException;
 import io.mingus.db.Dialect;
 import io.mingus.db.OpenTransaction;
 import io.mingus.db.RetryPolicy;
@@ -20,7 +18,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Each owner asks its pool's circuit breaker for permission before taking a connection and
- * reports the outcome after; only connection-class failures count (see {@link
- * Pools#isConnectionFailure}). Open owners are kept in {@link #open} for leak reports and for
+ * reports the outcome after: a connection the pool could not open counts as a failure, a
+ * transaction that ran as a success, and one whose lent connection broke not at all (see {@link
+ * Breaker}); such a break also retires the pool's other connections of the same age. Open owners are kept in {@link #open} for leak reports and for
  * {@link #openTransactions()}.
  */
 public final class Engine {
@@ -129,7 +127,7 @@ public final class Engine {
   /** An explicit transaction; never joins, never becomes current. */
   public Transaction begin(TransactionOptions options) {
     Scope cur = current.isBound() ? current.get() : null;
-    CircuitBreaker breaker = permit(options);
+    Breaker breaker = permit(options);
     return openOwner(options, cur, breaker, System.nanoTime());
   }
 
@@ -138,7 +136,7 @@ public final class Engine {
     try {
       release(scope, failure);
     } finally {
-      breakerOutcome(pools.breaker(scope.options.pool()), scope.startNanos, failure);
+      pools.breaker(scope.options.pool()).finished(scope.startNanos, failure);
     }
     scope.runHooks(failure);
   }
@@ -231,7 +229,7 @@ public final class Engine {
   private <R, X extends Exception> R attempt(TransactionOptions options, TransactionWork<R, X> work, Scope parent)
       throws X {
     long start = System.nanoTime();
-    CircuitBreaker breaker = permit(options);
+    Breaker breaker = permit(options);
     OwnerScope scope = openOwner(options, parent, breaker, start);
     Throwable failure = null;
     R result;
@@ -239,14 +237,19 @@ public final class Engine {
       result = ScopedValue.where(current, scope).call(() -> work.execute(scope));
       scope.commit();
     } catch (Throwable t) {
-      failure = t;
-      scope.rollbackQuietly(t);
+      DatabaseException hidden = Breaker.isConnectionFailure(t) || !scope.connectionBroken() ? null
+          : scope.brokenBeforeCommit(t);
+      failure = hidden != null ? hidden : t;
+      scope.rollbackQuietly(failure);
+      if (hidden != null) {
+        throw hidden;
+      }
       throw t;
     } finally {
       // The connection goes back and the breaker hears the outcome before any hook runs: a hook
       // may be slow, may open a transaction of its own, or may throw.
       release(scope, failure);
-      breakerOutcome(breaker, start, failure);
+      breaker.finished(start, failure);
       if (failure != null) {
         scope.runHooks(failure);
       }
@@ -255,28 +258,35 @@ public final class Engine {
     return result;
   }
 
-  private CircuitBreaker permit(TransactionOptions options) {
-    CircuitBreaker breaker = pools.breaker(options.pool());
-    if (!breaker.tryAcquirePermission()) {
-      throw new DatabaseUnavailableException(options.pool(), "pool '" + options.pool().label()
-          + "' refused transaction '" + options.name() + "' at once: its circuit breaker is open after "
-          + breaker.getCircuitBreakerConfig().getMinimumNumberOfCalls() + " connection failures in a row. It lets a"
-          + " probe through " + breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1)
-          + " ms after opening (DB_CIRCUIT_RECOVERY_TIMEOUT) and closes when the database answers. Check the"
-          + " database, then retry", null);
-    }
+  private Breaker permit(TransactionOptions options) {
+    Breaker breaker = pools.breaker(options.pool());
+    breaker.permit(options.name());
     return breaker;
   }
 
-  private OwnerScope openOwner(TransactionOptions options, Scope parent, CircuitBreaker breaker, long start) {
+  private OwnerScope openOwner(TransactionOptions options, Scope parent, Breaker breaker, long start) {
+    Connection c;
     try {
-      OwnerScope scope = OwnerScope.open(this, options, parent);
+      c = OwnerScope.acquire(this, options, parent);
+    } catch (RuntimeException e) {
+      breaker.couldNotConnect(start, e);
+      throw e;
+    }
+    try {
+      OwnerScope scope = OwnerScope.open(this, options, parent, c);
       stats.begun();
       open.add(scope);
       return scope;
     } catch (RuntimeException e) {
-      breakerOutcome(breaker, start, e);
+      lentConnectionFailed(options, e);
+      breaker.finished(start, e);
       throw e;
+    }
+  }
+
+  private void lentConnectionFailed(TransactionOptions options, Throwable failure) {
+    if (Breaker.isConnectionFailure(failure)) {
+      pools.connectionLost(options.pool());
     }
   }
 
@@ -287,17 +297,8 @@ public final class Engine {
     open.remove(scope);
     reportedLeaks.remove(scope);
     stats.ended(scope.committed());
-    if (failure != null && Pools.isConnectionFailure(failure)) {
-      pools.connectionError(scope.options.pool());
-    }
-  }
-
-  private static void breakerOutcome(CircuitBreaker breaker, long start, Throwable failure) {
-    long elapsed = System.nanoTime() - start;
-    if (failure == null) {
-      breaker.onSuccess(elapsed, TimeUnit.NANOSECONDS);
-    } else {
-      breaker.onError(elapsed, TimeUnit.NANOSECONDS, failure);
+    if (failure != null) {
+      lentConnectionFailed(scope.options, failure);
     }
   }
 

@@ -1,6 +1,6 @@
 package io.mingus.db.internal;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.mingus.db.BreakerState;
 import io.mingus.db.DatabaseErrors;
 import io.mingus.db.ErrorKind;
 import io.mingus.db.HealthReport;
@@ -10,8 +10,10 @@ import io.mingus.db.PoolMetrics;
 import io.mingus.db.PoolName;
 import io.mingus.db.SessionStats;
 import java.sql.Connection;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.EnumMap;
 import java.util.Map;
@@ -19,14 +21,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
  * Checks each pool with a validation query bounded by a timeout, on a virtual thread so that a
  * hung connection attempt never hangs the caller. The check passes through the pool's circuit
- * breaker: while it is open the pool is unhealthy without touching the database, and once it
- * half-opens the check is the probe that closes it again. Only the pools of the process's role
- * are checked, and a pool it uses on demand only once it has opened a connection.
+ * breaker and counts as a transaction does (see {@link Breaker}): while the breaker is open the
+ * pool is unhealthy without touching the database (the pool's own probe looks for it), and once
+ * it half-opens the check is a trial that can close it. Only the pools of the process's role are
+ * checked, and a pool it uses on demand only once it has opened a connection.
  */
 public final class HealthChecker {
   /** Utilization from which a pool is degraded. */
@@ -74,21 +78,26 @@ public final class HealthChecker {
 
   /** Checks one pool. */
   public PoolHealth check(PoolName name) {
-    CircuitBreaker breaker = pools.breaker(name);
-    if (!breaker.tryAcquirePermission()) {
+    Breaker breaker = pools.breaker(name);
+    if (!breaker.tryPermit()) {
       PoolMetrics m = pools.metrics(name);
-      return new PoolHealth(name, HealthStatus.UNHEALTHY, Duration.ZERO, m.utilization(), pools.breakerState(name), m,
-          "circuit breaker open: recent attempts could not reach the database");
+      Instant opened = breaker.openedAt();
+      return new PoolHealth(name, HealthStatus.UNHEALTHY, Duration.ZERO, m.utilization(), breaker.state(), opened, m,
+          "circuit breaker open" + (opened == null ? "" : " for " + Duration.between(opened, clock.instant()).toMillis()
+              + " ms") + ": the pool could not open new connections; a fresh connection probes the database and"
+              + " the breaker closes as soon as one succeeds");
     }
     long start = System.nanoTime();
     String error = null;
     Throwable failure = null;
-    CompletableFuture<Void> probe = CompletableFuture.runAsync(() -> validate(name), Thread::startVirtualThread);
+    AtomicBoolean lent = new AtomicBoolean();
+    CompletableFuture<Void> probe = CompletableFuture.runAsync(() -> validate(name, lent), Thread::startVirtualThread);
     try {
       probe.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      failure = e;
-      error = "the validation query did not finish within " + timeout.toMillis() + " ms";
+      failure = new SQLTransientConnectionException("the validation query did not finish within "
+          + timeout.toMillis() + " ms", "08001", e);
+      error = failure.getMessage();
     } catch (ExecutionException e) {
       failure = e.getCause();
       error = "the validation query failed: " + e.getCause().getMessage();
@@ -99,41 +108,47 @@ public final class HealthChecker {
     }
     long elapsed = System.nanoTime() - start;
     PoolMetrics busy = pools.metrics(name);
-    boolean exhausted = failure != null && (busy.checkedOut() >= busy.maxSize()
+    boolean exhausted = failure != null && !lent.get() && (busy.checkedOut() >= busy.maxSize()
         || DatabaseErrors.classify(failure).kind() == ErrorKind.POOL_EXHAUSTED);
     if (exhausted) {
       // Every connection is lent out: the database answers, the pool is just full. That is not
       // an outage, so it neither counts against the breaker nor makes the pool unhealthy.
-      breaker.releasePermission();
+      breaker.release();
       return new PoolHealth(name, HealthStatus.DEGRADED, Duration.ofNanos(elapsed), busy.utilization(),
-          pools.breakerState(name), busy, "no connection was free within " + timeout.toMillis() + " ms: "
+          breaker.state(), breaker.openedAt(), busy, "no connection was free within " + timeout.toMillis() + " ms: "
               + busy.checkedOut() + " of " + busy.maxSize() + " in use, " + busy.pending() + " waiting");
     }
-    if (failure == null) {
-      breaker.onSuccess(elapsed, TimeUnit.NANOSECONDS);
+    if (failure != null && !lent.get()) {
+      breaker.couldNotConnect(start, failure);
     } else {
-      breaker.onError(elapsed, TimeUnit.NANOSECONDS,
-          failure instanceof TimeoutException ? new java.sql.SQLTransientConnectionException(error, "08001") : failure);
+      breaker.finished(start, failure);
+      if (failure != null && Breaker.isConnectionFailure(failure)) {
+        pools.connectionLost(name);
+      }
     }
     PoolMetrics m = pools.metrics(name);
     Duration latency = Duration.ofNanos(elapsed);
+    BreakerState state = breaker.state();
     HealthStatus status;
     if (error != null) {
       status = HealthStatus.UNHEALTHY;
     } else if (m.utilization() >= DEGRADED_UTILIZATION || latency.compareTo(timeout.dividedBy(2)) > 0
-        || !"closed".equals(pools.breakerState(name))) {
+        || state != BreakerState.CLOSED) {
       status = HealthStatus.DEGRADED;
     } else {
       status = HealthStatus.HEALTHY;
     }
-    return new PoolHealth(name, status, latency, m.utilization(), pools.breakerState(name), m,
+    return new PoolHealth(name, status, latency, m.utilization(), state, breaker.openedAt(), m,
         error == null ? null : Redact.url(error));
   }
 
-  private void validate(PoolName name) {
-    try (Connection c = pools.dataSource(name).getConnection(); Statement st = c.createStatement()) {
-      st.setQueryTimeout((int) Math.max(1, timeout.toSeconds()));
-      st.execute("SELECT 1");
+  private void validate(PoolName name, AtomicBoolean lent) {
+    try (Connection c = pools.dataSource(name).getConnection()) {
+      lent.set(true);
+      try (Statement st = c.createStatement()) {
+        st.setQueryTimeout((int) Math.max(1, timeout.toSeconds()));
+        st.execute("SELECT 1");
+      }
     } catch (java.sql.SQLException e) {
       throw new java.util.concurrent.CompletionException(e);
     } finally {

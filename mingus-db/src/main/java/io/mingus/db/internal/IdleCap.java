@@ -53,7 +53,7 @@ final class IdleCap {
       while (surplus() > 0) {
         // An idle one, since more than pool_size are idle; evicting a connection its caller has
         // not closed closes it at once.
-        Connection c = hikari.getConnection();
+        Connection c = ScopedValue.where(PoolMeters.INTERNAL, true).call(hikari::getConnection);
         hikari.evictConnection(c);
       }
     } catch (SQLException | RuntimeException e) {

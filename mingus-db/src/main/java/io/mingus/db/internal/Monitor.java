@@ -64,7 +64,7 @@ public final class Monitor implements AutoCloseable {
         report.pools().values().stream().filter(p -> p.error() != null || p.status() != io.mingus.db.HealthStatus.HEALTHY)
             .forEach(p -> LOG.warn("pool {} is {}: {} (utilization {}%, breaker {})", p.pool().label(),
                 p.status().label(), p.error() == null ? "slow or near capacity" : p.error(),
-                Math.round(p.utilization() * 100), p.circuitBreaker()));
+                Math.round(p.utilization() * 100), p.circuitBreaker().label()));
       }
     } catch (RuntimeException e) {
       LOG.warn("health check failed", e);

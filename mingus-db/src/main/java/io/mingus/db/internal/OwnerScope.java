@@ -50,15 +50,19 @@ final class OwnerScope extends Scope implements Transaction {
     this.acquiredAt = captureStack ? new Throwable().getStackTrace() : null;
   }
 
-  /** Takes a connection for {@code options} and prepares it, or fails having returned it. */
-  static OwnerScope open(Engine engine, TransactionOptions options, Scope parent) {
+  /** Takes a connection for {@code options} from its pool. */
+  static Connection acquire(Engine engine, TransactionOptions options, Scope parent) {
     int held = 0;
     for (Scope s = parent; s != null; s = s.owner().parent) {
       if (s.owner().options.pool() == options.pool()) {
         held++;
       }
     }
-    Connection c = engine.pools().acquire(options.pool(), options.name(), held);
+    return engine.pools().acquire(options.pool(), options.name(), held);
+  }
+
+  /** Prepares the connection {@code c} for {@code options}, or fails having returned it. */
+  static OwnerScope open(Engine engine, TransactionOptions options, Scope parent, Connection c) {
     OwnerScope scope = new OwnerScope(engine, options, parent, c, engine.captureStacks());
     try {
       scope.prepare();
@@ -168,6 +172,11 @@ final class OwnerScope extends Scope implements Transaction {
       remember(e);
       throw e;
     }
+    if (connectionBroken()) {
+      DatabaseException broken = brokenBeforeCommit(null);
+      rollbackQuietly(broken);
+      throw broken;
+    }
     if (orm != null && orm.getTransaction().getStatus() == TransactionStatus.MARKED_ROLLBACK && !ormMarkUndone) {
       // Hibernate would roll back silently here and report success: refuse loudly instead.
       IllegalStateException cause = new IllegalStateException("Hibernate marked the transaction rollback-only");
@@ -186,7 +195,13 @@ final class OwnerScope extends Scope implements Transaction {
       wasCommitted = true;
     } catch (SQLException | RuntimeException e) {
       remember(e);
-      if (Pools.isConnectionFailure(e)) {
+      if (Breaker.isConnectionFailure(e) && options.readOnly()) {
+        // A read-only transaction wrote nothing: whether its commit happened does not matter.
+        throw new DatabaseException("the connection of pool " + options.pool().label() + " broke while read-only"
+            + " transaction '" + name + "' was committing: it wrote nothing, so it may be run again: "
+            + e.getMessage(), e, ErrorKind.CONNECTION);
+      }
+      if (Breaker.isConnectionFailure(e)) {
         throw new DatabaseException("the connection of pool " + options.pool().label() + " broke while transaction '"
             + name + "' was committing: it may or may not have committed, so it is not retried. Check whether its"
             + " effects are there before running it again", e, ErrorKind.COMMIT_UNKNOWN);
@@ -194,6 +209,33 @@ final class OwnerScope extends Scope implements Transaction {
       throw new DatabaseException("commit of transaction '" + name + "' on pool " + options.pool().label()
           + " failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Whether the pool found this transaction's connection broken: Hikari closes a connection on
+   * which a statement failed with a fatal SQLState (57P01 terminated, 08xxx), so this costs no
+   * round trip.
+   */
+  boolean connectionBroken() {
+    try {
+      return connection.isClosed();
+    } catch (SQLException e) {
+      return true;
+    }
+  }
+
+  /**
+   * The failure to report for a transaction whose work failed with {@code failure} (or, when
+   * {@code null}, was about to commit) on a connection that broke: a connection failure, which is
+   * retried, since nothing was committed. Hibernate hides a statement that failed on a broken
+   * connection in some calls ({@code find} returns {@code null} once the transaction is marked
+   * rollback-only), so the work may have gone on with a wrong answer; its own exception is kept as
+   * the cause.
+   */
+  DatabaseException brokenBeforeCommit(Throwable failure) {
+    return new DatabaseException("the connection of pool " + options.pool().label() + " broke during transaction '"
+        + name + "', before it committed" + (failure == null ? "" : " (the work then failed: " + failure + ")")
+        + ": nothing was committed, so it may be run again", failure, ErrorKind.CONNECTION);
   }
 
   @Override

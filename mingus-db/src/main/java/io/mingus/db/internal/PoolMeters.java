@@ -1,43 +1,90 @@
 package io.mingus.db.internal;
 
+import com.zaxxer.hikari.metrics.IMetricsTracker;
+import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
+import com.zaxxer.hikari.metrics.PoolStats;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.mingus.db.PoolName;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Checkout times, connection errors and timeouts of one pool: Micrometer meters for export, and
- * resettable adders for the guide's metrics documents (Micrometer meters cannot be reset).
+ * The numbers of one pool behind the guide's metrics documents. Checkouts and their times come
+ * from Hikari itself: {@link #trackerFactory} hands Hikari its own Micrometer tracker (the {@code
+ * hikaricp_*} meters, labelled {@code pool="main"} like every Mingus meter) and listens to the
+ * same calls. Mingus exports only what Hikari does not count: failures to reach the database
+ * ({@code mingus_db_pool_connection_errors_total}). The counters here are resettable (Micrometer
+ * meters are not) for {@code PoolOptimizer.reset()}. Thread-safe.
  */
 final class PoolMeters {
-  private final Timer checkoutTimer;
+  /** Bound while the pool takes a connection for itself (the {@link IdleCap}): not a checkout. */
+  static final ScopedValue<Boolean> INTERNAL = ScopedValue.newInstance();
+
+  private final PoolName pool;
   private final Counter errorCounter;
-  private final Counter timeoutCounter;
+  private final Timer checkoutWindow;
   private final LongAdder checkouts = new LongAdder();
   private final LongAdder checkoutNanos = new LongAdder();
   private final LongAdder errors = new LongAdder();
   private final LongAdder timeouts = new LongAdder();
 
   PoolMeters(PoolName pool, MeterRegistry registry) {
-    checkoutTimer = Timer.builder("mingus.db.pool.checkout")
-        .description("time a transaction waited for a connection")
-        .tag("pool", pool.label())
-        .publishPercentiles(0.99)
-        .register(registry);
+    this.pool = pool;
     errorCounter = Counter.builder("mingus.db.pool.connection.errors")
         .description("failures to reach the database").tag("pool", pool.label()).register(registry);
-    timeoutCounter = Counter.builder("mingus.db.pool.timeouts")
-        .description("callers that gave up waiting for a connection").tag("pool", pool.label()).register(registry);
+    // not exported: only the p99 of the guide's document is read from it
+    checkoutWindow = Timer.builder("checkout").publishPercentiles(0.99).register(new SimpleMeterRegistry());
   }
 
-  void checkout(long nanos) {
-    checkoutTimer.record(nanos, TimeUnit.NANOSECONDS);
-    checkouts.increment();
-    checkoutNanos.add(nanos);
+  /** Hikari's Micrometer tracker under this pool's label, feeding these counters too. */
+  MetricsTrackerFactory trackerFactory(MeterRegistry registry) {
+    MicrometerMetricsTrackerFactory micrometer = new MicrometerMetricsTrackerFactory(registry);
+    return (hikariName, stats) -> new Tracker(micrometer.create(pool.label(), stats));
+  }
+
+  private final class Tracker implements IMetricsTracker {
+    private final IMetricsTracker hikari;
+
+    Tracker(IMetricsTracker hikari) {
+      this.hikari = hikari;
+    }
+
+    @Override
+    public void recordConnectionCreatedMillis(long millis) {
+      hikari.recordConnectionCreatedMillis(millis);
+    }
+
+    @Override
+    public void recordConnectionAcquiredNanos(long nanos) {
+      hikari.recordConnectionAcquiredNanos(nanos);
+      if (INTERNAL.isBound()) {
+        return;
+      }
+      checkoutWindow.record(nanos, TimeUnit.NANOSECONDS);
+      checkouts.increment();
+      checkoutNanos.add(nanos);
+    }
+
+    @Override
+    public void recordConnectionUsageMillis(long millis) {
+      hikari.recordConnectionUsageMillis(millis);
+    }
+
+    @Override
+    public void recordConnectionTimeout() {
+      hikari.recordConnectionTimeout();
+    }
+
+    @Override
+    public void close() {
+      hikari.close();
+    }
   }
 
   void connectionError() {
@@ -45,8 +92,8 @@ final class PoolMeters {
     errors.increment();
   }
 
+  /** A caller gave up waiting for a connection while the database answered (the pool was full). */
   void timeout() {
-    timeoutCounter.increment();
     timeouts.increment();
   }
 
@@ -72,7 +119,7 @@ final class PoolMeters {
   }
 
   Duration p99Checkout() {
-    for (ValueAtPercentile v : checkoutTimer.takeSnapshot().percentileValues()) {
+    for (ValueAtPercentile v : checkoutWindow.takeSnapshot().percentileValues()) {
       if (v.percentile() == 0.99) {
         return Duration.ofNanos((long) v.value(TimeUnit.NANOSECONDS));
       }

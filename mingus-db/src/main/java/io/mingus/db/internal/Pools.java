@@ -3,9 +3,10 @@ package io.mingus.db.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.mingus.db.BreakerState;
 import io.mingus.db.DatabaseConfig;
 import io.mingus.db.DatabaseErrors;
 import io.mingus.db.DatabaseException;
@@ -21,17 +22,21 @@ import io.mingus.db.ProcessRole;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
- * The Hikari pools of a process's {@link ProcessRole}, each with its circuit breaker, checkout
- * meters and {@link IdleCap}. Connections for transactions come from {@link #acquire}, which
- * times the checkout, tells a timeout (the pool is exhausted) from a connection failure (the
- * database is unreachable) and refuses at once a request that could only deadlock.
+ * The Hikari pools of a process's {@link ProcessRole}, each with its circuit breaker ({@link
+ * Breaker}), its reachability probe ({@link Reachability}), meters and {@link IdleCap}. Hikari
+ * opens its connections through a {@link Connector}, which waits for the probe while the database
+ * is unreachable. Connections for transactions come from {@link #acquire}, which tells a timeout
+ * (the pool is exhausted) from a connection failure (the database is unreachable) and refuses at
+ * once a request that could only deadlock.
  *
  * <p>Pools open connections when they are used, as SQLAlchemy's do: Hikari's {@code minimumIdle}
  * is a floor it fills up to at start and keeps filling (idle connections on top of the ones in
@@ -40,44 +45,52 @@ import javax.sql.DataSource;
  * back. {@code initializationFailTimeout} -1 builds a pool without opening any connection.
  */
 public final class Pools implements PoolManager, AutoCloseable {
+  /** How often at most a broken lent connection retires the rest of its pool. */
+  private static final long EVICT_EVERY_NANOS = Duration.ofSeconds(1).toNanos();
+
   private final Map<PoolName, Pool> pools = new EnumMap<>(PoolName.class);
   private final DatabaseConfig config;
   private final ProcessRole role;
   private final java.util.concurrent.locks.ReentrantLock schemaLock = new java.util.concurrent.locks.ReentrantLock();
   private volatile String pendingSchema;
 
-  /** One pool: Hikari, its proxy for query logging, breaker, meters and idle cap. */
-  record Pool(PoolConfig config, HikariDataSource hikari, DataSource lending, CircuitBreaker breaker,
-      PoolMeters meters, IdleCap idleCap) {}
+  /** One pool: Hikari, its proxy for query logging, breaker, reachability, meters and idle cap. */
+  record Pool(PoolConfig config, HikariDataSource hikari, DataSource lending, Breaker breaker,
+      Reachability reachability, PoolMeters meters, IdleCap idleCap, AtomicLong lastEviction) {}
 
   /** Builds the pools of {@code role}; none opens a connection until it is used. */
-  public Pools(DatabaseConfig config, ProcessRole role, MeterRegistry registry, QueryLogger queryLogger) {
+  public Pools(DatabaseConfig config, ProcessRole role, MeterRegistry registry, QueryLogger queryLogger,
+      InstantSource clock) {
     this.config = config;
     this.role = role;
+    CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
     try {
       for (PoolName name : role.pools()) {
         PoolConfig pc = config.pool(name);
-        HikariDataSource hikari = new HikariDataSource(hikariConfig(pc, config.schema(), registry));
+        Reachability reachability = new Reachability(name, Connector.probeDriver(pc), config.breakerRecovery(), clock);
+        PoolMeters meters = new PoolMeters(name, registry);
+        Connector connector = new Connector(Connector.driver(pc), reachability, config.breakerRecovery());
+        HikariDataSource hikari = new HikariDataSource(hikariConfig(pc, config.schema(), connector,
+            meters.trackerFactory(registry)));
+        // Connections opened before an outage are most likely dead after it.
+        reachability.onRegained(() -> softEvict(hikari));
+        Breaker breaker = new Breaker(name, config, breakers, reachability, clock, registry);
         DataSource lending = queryLogger == null ? hikari : queryLogger.wrap(hikari, name);
-        pools.put(name, new Pool(pc, hikari, lending, breaker(name, config), new PoolMeters(name, registry),
-            new IdleCap(hikari, pc.poolSize())));
+        pools.put(name, new Pool(pc, hikari, lending, breaker, reachability, meters,
+            new IdleCap(hikari, pc.poolSize()), new AtomicLong(System.nanoTime() - EVICT_EVERY_NANOS)));
       }
+      TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(registry);
     } catch (RuntimeException e) {
       close();
       throw e;
     }
   }
 
-  private static HikariConfig hikariConfig(PoolConfig pc, String schema, MeterRegistry registry) {
+  private static HikariConfig hikariConfig(PoolConfig pc, String schema, Connector connector,
+      com.zaxxer.hikari.metrics.MetricsTrackerFactory tracker) {
     HikariConfig h = new HikariConfig();
     h.setPoolName("mingus-" + pc.name().label());
-    h.setJdbcUrl(pc.jdbcUrl());
-    if (pc.username() != null) {
-      h.setUsername(pc.username());
-    }
-    if (pc.password() != null) {
-      h.setPassword(pc.password());
-    }
+    h.setDataSource(connector);
     // On demand (see the class comment): nothing opened at start, none kept but by the IdleCap.
     h.setMinimumIdle(0);
     h.setIdleTimeout(0);
@@ -93,35 +106,15 @@ public final class Pools implements PoolManager, AutoCloseable {
     if (schema != null) {
       h.setSchema(schema);
     }
-    if (pc.dialect() == Dialect.POSTGRESQL) {
-      h.addDataSourceProperty("ApplicationName", "mingus-" + pc.name().label());
-      h.addDataSourceProperty("reWriteBatchedInserts", "true");
-      h.addDataSourceProperty("tcpKeepAlive", "true");
-      // Keep row values (the "Detail: Key (email)=(...)" of a constraint violation) out of
-      // exception messages and so out of logs.
-      h.addDataSourceProperty("logServerErrorDetail", "false");
-    }
-    h.setMetricRegistry(registry);
+    h.setMetricsTrackerFactory(tracker);
     return h;
   }
 
-  private static CircuitBreaker breaker(PoolName name, DatabaseConfig config) {
-    CircuitBreakerConfig c = CircuitBreakerConfig.custom()
-        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-        .slidingWindowSize(config.breakerFailures())
-        .minimumNumberOfCalls(config.breakerFailures())
-        .failureRateThreshold(100)
-        .waitDurationInOpenState(config.breakerRecovery())
-        .permittedNumberOfCallsInHalfOpenState(1)
-        .recordException(Pools::isConnectionFailure)
-        .build();
-    return CircuitBreaker.of("mingus-" + name.label(), c);
-  }
-
-  /** Only failures to reach the database count against a breaker; bad SQL or data do not. */
-  static boolean isConnectionFailure(Throwable t) {
-    ErrorKind kind = DatabaseErrors.classify(t).kind();
-    return kind == ErrorKind.CONNECTION || kind == ErrorKind.COMMIT_UNKNOWN;
+  private static void softEvict(HikariDataSource hikari) {
+    HikariPoolMXBean mx = hikari.getHikariPoolMXBean();
+    if (mx != null) {
+      mx.softEvictConnections();
+    }
   }
 
   Pool pool(PoolName name) {
@@ -153,7 +146,7 @@ public final class Pools implements PoolManager, AutoCloseable {
     return pools.containsKey(name);
   }
 
-  CircuitBreaker breaker(PoolName name) {
+  Breaker breaker(PoolName name) {
     return pool(name).breaker();
   }
 
@@ -178,10 +171,8 @@ public final class Pools implements PoolManager, AutoCloseable {
     if (held > 0) {
       refuseSelfDeadlock(p, txName, held);
     }
-    long start = System.nanoTime();
     try {
       Connection c = p.lending().getConnection();
-      p.meters().checkout(System.nanoTime() - start);
       if (pendingSchema != null) {
         createPendingSchema(c);
       }
@@ -228,9 +219,20 @@ public final class Pools implements PoolManager, AutoCloseable {
     }
   }
 
-  /** Counts a failure to reach the database that surfaced after the checkout. */
-  void connectionError(PoolName name) {
-    pool(name).meters().connectionError();
+  /**
+   * A transaction's lent connection broke ({@code 57P01} terminated, a restart, a cut). Hikari
+   * drops that connection; the others opened before it most likely died in the same event, so
+   * they are retired too (idle ones now, lent ones when they come back) and the retry gets a
+   * fresh one. At most once a second per pool.
+   */
+  void connectionLost(PoolName name) {
+    Pool p = pool(name);
+    p.meters().connectionError();
+    long now = System.nanoTime();
+    long last = p.lastEviction().get();
+    if (now - last >= EVICT_EVERY_NANOS && p.lastEviction().compareAndSet(last, now)) {
+      softEvict(p.hikari());
+    }
   }
 
   private static void refuseSelfDeadlock(Pool p, String txName, int held) {
@@ -311,13 +313,8 @@ public final class Pools implements PoolManager, AutoCloseable {
   }
 
   @Override
-  public String breakerState(PoolName name) {
-    return switch (pool(name).breaker().getState()) {
-      case CLOSED -> "closed";
-      case OPEN, FORCED_OPEN -> "open";
-      case HALF_OPEN -> "half_open";
-      case DISABLED, METRICS_ONLY -> "disabled";
-    };
+  public BreakerState breakerState(PoolName name) {
+    return pool(name).breaker().state();
   }
 
   @Override
@@ -338,6 +335,8 @@ public final class Pools implements PoolManager, AutoCloseable {
   @Override
   public void close() {
     RuntimeException failure = null;
+    // First release the connection adders waiting for a probe, so that Hikari's close is quick.
+    pools.values().forEach(p -> p.reachability().close());
     for (Pool p : pools.values()) {
       try {
         p.hikari().close();

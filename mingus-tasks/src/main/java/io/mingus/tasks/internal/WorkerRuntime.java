@@ -1,6 +1,7 @@
 package io.mingus.tasks.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mingus.db.BreakerState;
 import io.mingus.db.Database;
 import io.mingus.db.PoolName;
 import io.mingus.tasks.WorkerConfig;
@@ -96,7 +97,7 @@ public final class WorkerRuntime {
     Runner runner = new Runner(new Runner.Context(wdb, c.tasks(), s.json(), c.retryPolicy(), c.random(), meters,
         timeouts, limits, inFlight, completer::add, giveBack, hooks, lifecycle));
     Claimer claimer = new Claimer(wdb, c.tasks().keySet(), limits, inFlight);
-    BooleanSupplier breakerOpen = () -> "open".equals(s.db().pools().breakerState(PoolName.WORKER));
+    BooleanSupplier breakerOpen = () -> s.db().pools().breakerState(PoolName.WORKER) == BreakerState.OPEN;
     c.queues().forEach((q, n) -> lanes.put(q, new Lane(new Lane.Context(s.id(), q, n, c.readyBuffer(n),
         c.pollInterval(), lifecycle, breakerOpen, claimer, runner, giveBack, limits::nextWait, s.clock(),
         System::nanoTime))));
