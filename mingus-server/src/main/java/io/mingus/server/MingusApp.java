@@ -74,6 +74,7 @@ public final class MingusApp implements AutoCloseable {
       api.register(config.routes);
       tasks.register(config.routes);
       console.register(config.routes);
+      config.routes.after(RequestIds::clear);
       config.routes.exception(Exception.class, problems);
       config.routes.error(404, ctx -> notFound(ctx, problems));
       config.routes.error(405, ctx -> notFound(ctx, problems));

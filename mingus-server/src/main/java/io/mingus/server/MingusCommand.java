@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -21,6 +23,11 @@ final class MingusCommand implements Runnable {
 
   @Spec
   CommandSpec spec;
+
+  // read by Main before logging starts (see Logging); declared here so that every command accepts it
+  @Option(names = "--verbose", scope = ScopeType.INHERIT,
+      description = "log more on stderr: INFO for commands that print a result (default WARN), DEBUG for Mingus in serve and worker")
+  boolean verbose;
 
   MingusCommand(Map<String, String> env) {
     this.env = Map.copyOf(env);
