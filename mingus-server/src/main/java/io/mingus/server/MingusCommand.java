@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "mingus", mixinStandardHelpOptions = true, version = "mingus 0.1.0",
     description = "The MINGUS communication service: HTTP API, task workers and administration.",
     subcommands = {ServeCommand.class, WorkerCommand.class, MigrateCommand.class, TasksCommand.class,
-        HealthCommand.class, SendCommand.class})
+        HealthCommand.class, SendCommand.class, AotTrainCommand.class})
 final class MingusCommand implements Runnable {
   private static final ObjectMapper PRETTY = Json.mapper();
 
