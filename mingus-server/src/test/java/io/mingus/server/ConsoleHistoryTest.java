@@ -99,6 +99,11 @@ class ConsoleHistoryTest {
   /** Three pools, the main one with 3 connections in use. */
   private static final class OnePool implements PoolManager {
     @Override
+    public java.util.Set<PoolName> names() {
+      return java.util.EnumSet.allOf(PoolName.class);
+    }
+
+    @Override
     public PoolMetrics metrics(PoolName pool) {
       return new PoolMetrics(pool, 5, 10, pool == PoolName.MAIN ? 3 : 0, 2, 0, 0, 5, 0, 0, 9, Duration.ZERO, Duration.ZERO);
     }

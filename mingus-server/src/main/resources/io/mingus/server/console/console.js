@@ -127,6 +127,7 @@
     setText('[data-k="average_checkout_time_ms"]', ms(k.average_checkout_time_ms));
     for (const name of POOLS) {
       const card = $('[data-pool="' + name + '"]');
+      card.hidden = !(db.pools && name in db.pools);   // a web or worker process opens only its pools
       const m = (db.pools || {})[name] || {};
       const h = (db.health || {})[name] || {};
       for (const f of ['checked_out', 'checked_in', 'pending', 'overflow', 'pool_size', 'max_size', 'connection_errors', 'timeouts']) {
