@@ -22,7 +22,8 @@ import java.util.Properties;
  * for Basic credentials (any user name, the admin token as password) and a refused page is a page
  * that says what to do. The static assets hold no data and are public, so that page can be
  * styled. Everything works under {@code default-src 'self'}: no inline script or style, no other
- * host. Assets are read once, at construction. Thread-safe.
+ * host. {@code /openapi.json} (public) describes every route. Assets are read once, at
+ * construction. Thread-safe.
  */
 final class ConsoleRoutes {
   static final String CSP = "default-src 'self'; frame-ancestors 'none'";
@@ -31,6 +32,7 @@ final class ConsoleRoutes {
   private final Access access;
   private final ConsoleLive live;
   private final Asset page;
+  private final Asset openApi;
   private final Map<String, Asset> assets = new LinkedHashMap<>();
 
   private record Asset(byte[] bytes, String contentType, String etag) {}
@@ -41,6 +43,7 @@ final class ConsoleRoutes {
     String own = "io/mingus/server/console/";
     String uplot = "META-INF/resources/webjars/uplot/" + webJarVersion("org.webjars.npm", "uplot") + "/";
     this.page = asset(own + "index.html", "text/html; charset=utf-8");
+    this.openApi = asset("io/mingus/server/openapi.json", "application/json");
     assets.put("console.css", asset(own + "console.css", "text/css; charset=utf-8"));
     assets.put("console.js", asset(own + "console.js", "text/javascript; charset=utf-8"));
     assets.put("uPlot.min.css", asset(uplot + "dist/uPlot.min.css", "text/css; charset=utf-8"));
@@ -56,6 +59,7 @@ final class ConsoleRoutes {
     });
     routes.get(ASSETS + "{name}", this::asset);
     routes.get("/dashboard/live", this::live);
+    routes.get("/openapi.json", ctx -> send(ctx, openApi));
   }
 
   /**

@@ -124,6 +124,13 @@ public final class MingusApp implements AutoCloseable {
     return javalin.port();
   }
 
+  /** Every route as {@code METHOD path} (the OpenAPI test compares them with the document). */
+  List<String> routes() {
+    return javalin.unsafe.internalRouter.allHttpHandlers().stream()
+        .map(e -> e.endpoint.method.name() + " " + e.endpoint.path)
+        .toList();
+  }
+
   /** Stops accepting requests and stops the HTTP server; idempotent. */
   @Override
   public void close() {
