@@ -34,7 +34,7 @@ if not exist "%JAR%" (
 )
 set "AOT=%JAR:~0,-4%.aot"
 if exist "%AOT%" if not defined MINGUS_NO_AOT (
-  "%FOUND%" -XX:AOTCache="%AOT%" -Xlog:aot=off -Xlog:cds=off %MINGUS_JAVA_OPTS% -jar "%JAR%" %*
+  "%FOUND%" -XX:AOTCache="%AOT%" -Xlog:aot*=off -Xlog:cds*=off %MINGUS_JAVA_OPTS% -jar "%JAR%" %*
   exit /b !ERRORLEVEL!
 )
 "%FOUND%" %MINGUS_JAVA_OPTS% -jar "%JAR%" %*
