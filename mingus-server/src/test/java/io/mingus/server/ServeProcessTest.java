@@ -131,7 +131,7 @@ class ServeProcessTest {
     env.put("DATABASE_URL", "jdbc:h2:file:" + dir.resolve("cli").toAbsolutePath());
     env.putAll(extraEnv);
     Process process = pb.start();
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.waitFor(180, TimeUnit.SECONDS)).as("the command ended within 180 s").isTrue();
     return new Done(process.exitValue(), Files.readString(dir.resolve("out.txt")),
         Files.readString(dir.resolve("err.txt")));
   }
