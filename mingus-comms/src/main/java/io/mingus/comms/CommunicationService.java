@@ -1,5 +1,6 @@
 package io.mingus.comms;
 
+import io.mingus.comms.internal.CommsMeters;
 import io.mingus.comms.internal.CommunicationEntity;
 import io.mingus.comms.internal.CommunicationStore;
 import io.mingus.comms.internal.Cursor;
@@ -73,7 +74,7 @@ public final class CommunicationService {
     this.clock = Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(providers, "providers");
     this.store = new CommunicationStore(db);
-    Delivery delivery = new Delivery(providers, clock);
+    Delivery delivery = new Delivery(providers, clock, new CommsMeters(db.meterRegistry()));
     this.smsTask = new SendSmsTask(delivery);
     this.emailTask = new SendEmailTask(delivery);
     this.transactions = new CommunicationTransactions(db, store, clock);
@@ -236,6 +237,21 @@ public final class CommunicationService {
       }
       return new Engagement(userId, 0, 0, 0, null);
     });
+  }
+
+  /**
+   * Engagement over every user, read on the analytics pool (a replica when one is configured):
+   * one aggregate over the engagement table, so call it now and then (a dashboard every few
+   * seconds), not per request.
+   */
+  public EngagementSummary engagementSummary() {
+    Instant dayAgo = now().minus(1, ChronoUnit.DAYS);
+    return db.fromTransaction(TransactionOptions.analytics("comms.engagement-summary"), s -> s.queryOne(
+        "SELECT COUNT(*), COALESCE(SUM(total_communications), 0), COALESCE(SUM(sms_count), 0),"
+            + " COALESCE(SUM(email_count), 0), COUNT(CASE WHEN last_activity >= ? THEN 1 END)"
+            + " FROM user_engagement_metrics",
+        rs -> new EngagementSummary(rs.getLong(1), rs.getLong(5), rs.getLong(2), rs.getLong(3), rs.getLong(4)),
+        dayAgo.atOffset(java.time.ZoneOffset.UTC)).orElseThrow());
   }
 
   /**

@@ -18,6 +18,11 @@ public final class SendEmailTask extends SendTask {
   }
 
   @Override
+  Channel channel() {
+    return Channel.EMAIL;
+  }
+
+  @Override
   public String name() {
     return NAME;
   }

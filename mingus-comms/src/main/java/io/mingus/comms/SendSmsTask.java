@@ -17,6 +17,11 @@ public final class SendSmsTask extends SendTask {
   }
 
   @Override
+  Channel channel() {
+    return Channel.SMS;
+  }
+
+  @Override
   public String name() {
     return NAME;
   }

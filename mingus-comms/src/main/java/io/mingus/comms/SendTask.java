@@ -32,9 +32,11 @@ abstract sealed class SendTask implements Task<SendPayload> permits SendSmsTask,
    */
   @Override
   public final void onFailure(Session session, SendPayload payload, String kind, String message) {
-    session.update("UPDATE communication_metrics SET status = 'failed', error = ? WHERE id = ? AND status = 'queued'",
-        "delivery failed for good (" + kind + ")", payload.communicationId());
+    delivery.failedForGood(session, payload.communicationId(), channel(), kind);
   }
+
+  /** The channel this task sends on. */
+  abstract Channel channel();
 
   /** Provider timeouts and 5xx answers are retried with the worker's backoff. */
   @Override

@@ -2,6 +2,7 @@ package io.mingus.comms;
 
 import static io.mingus.comms.SendTest.awaitFinal;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.mingus.db.TestEngine;
 import java.time.Duration;
@@ -46,7 +47,21 @@ class SuppressionTest {
       assertThat(f.comms.engagement(optedOut)).isEqualTo(new Engagement(optedOut, 1, 0, 1, f.clock.instant()));
       assertThat(f.comms.preferences(tokyo).lastSmsSent()).isNull();
       assertThat(f.outboxLines()).hasSize(2);
+
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(outcomes(f, "sms", "suppressed")).isEqualTo(2);
+        assertThat(outcomes(f, "sms", "sent")).isEqualTo(1);
+        assertThat(outcomes(f, "email", "sent")).isEqualTo(1);
+      });
+      assertThat(outcomes(f, "email", "failed")).isZero();
+      assertThat(f.comms.engagementSummary()).isEqualTo(new EngagementSummary(3, 2, 2, 1, 1));
     }
+  }
+
+  /** The mingus.comms.outcomes counter of one channel and status. */
+  static double outcomes(CommsFixture f, String channel, String status) {
+    return f.db.meterRegistry().get("mingus.comms.outcomes").tags("channel", channel, "status", status).counter()
+        .count();
   }
 
   @ParameterizedTest

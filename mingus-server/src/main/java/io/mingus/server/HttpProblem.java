@@ -55,8 +55,13 @@ final class HttpProblem extends RuntimeException {
 
   /** 401 with a Bearer challenge. */
   static HttpProblem unauthorized(String detail) {
+    return unauthorized(detail, Access.BEARER_CHALLENGE);
+  }
+
+  /** 401 with this {@code WWW-Authenticate} challenge. */
+  static HttpProblem unauthorized(String detail, String challenge) {
     return new HttpProblem(401, Problem.TYPE_UNAUTHORIZED, "Unauthorized", detail, List.of(),
-        Map.of("WWW-Authenticate", "Bearer realm=\"mingus\""));
+        Map.of("WWW-Authenticate", challenge));
   }
 
   /** 403. */

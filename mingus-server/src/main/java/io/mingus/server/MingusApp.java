@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Mingus HTTP server: the {@code /api} endpoints, the guide's database health, metrics and
- * dashboard endpoints, Prometheus metrics, the health probes and the task admin endpoints, on
- * Javalin with virtual threads.
+ * dashboard endpoints, Prometheus metrics, the health probes, the task admin endpoints and the
+ * operator's dashboard at {@code /dashboard}, on Javalin with virtual threads.
  *
  * <pre>{@code
  * try (MingusApp app = MingusApp.create(db, queue, service, ServerSettings.fromEnvironment()).start()) {
@@ -42,6 +42,7 @@ public final class MingusApp implements AutoCloseable {
 
   private final ServerSettings settings;
   private final Javalin javalin;
+  private final ConsoleHistory history;
   private volatile boolean started;
   private volatile boolean closed;
 
@@ -57,6 +58,9 @@ public final class MingusApp implements AutoCloseable {
     HealthRoutes health = new HealthRoutes(db, new DatabaseDocuments(db, clock), prometheus);
     ApiRoutes api = new ApiRoutes(service, bodies);
     TaskRoutes tasks = new TaskRoutes(queue.admin());
+    this.history = new ConsoleHistory(db.meterRegistry(), db.pools(), clock);
+    ConsoleRoutes console = new ConsoleRoutes(access, new ConsoleLive(db, new DatabaseDocuments(db, clock),
+        queue.admin(), service, history, clock));
     this.javalin = Javalin.create(config -> {
       configure(config, mapper, settings);
       config.routes.before(RequestIds::assign);
@@ -64,10 +68,13 @@ public final class MingusApp implements AutoCloseable {
       config.routes.before("/admin/*", access::requireAdmin);
       config.routes.before("/metrics", access::requireAdmin);
       config.routes.before("/metrics/*", access::requireAdmin);
-      config.routes.before("/dashboard/*", access::requireAdmin);
+      config.routes.before("/dashboard", console::guard);
+      config.routes.before("/dashboard/*", console::guard);
       health.register(config.routes);
       api.register(config.routes);
       tasks.register(config.routes);
+      console.register(config.routes);
+      config.routes.after(RequestIds::clear);
       config.routes.exception(Exception.class, problems);
       config.routes.error(404, ctx -> notFound(ctx, problems));
       config.routes.error(405, ctx -> notFound(ctx, problems));
@@ -103,6 +110,7 @@ public final class MingusApp implements AutoCloseable {
       throw new IllegalStateException("this MingusApp is closed");
     }
     javalin.start(settings.host(), settings.port());
+    history.start();
     started = true;
     LOG.info("HTTP server listening on {}:{} ({})", settings.host(), javalin.port(), settings);
     return this;
@@ -116,6 +124,13 @@ public final class MingusApp implements AutoCloseable {
     return javalin.port();
   }
 
+  /** Every route as {@code METHOD path} (the OpenAPI test compares them with the document). */
+  List<String> routes() {
+    return javalin.unsafe.internalRouter.allHttpHandlers().stream()
+        .map(e -> e.endpoint.method.name() + " " + e.endpoint.path)
+        .toList();
+  }
+
   /** Stops accepting requests and stops the HTTP server; idempotent. */
   @Override
   public void close() {
@@ -123,6 +138,7 @@ public final class MingusApp implements AutoCloseable {
       return;
     }
     closed = true;
+    history.close();
     if (started) {
       javalin.stop();
       LOG.info("HTTP server stopped");

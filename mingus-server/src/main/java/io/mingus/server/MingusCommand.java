@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -13,7 +15,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "mingus", mixinStandardHelpOptions = true, version = "mingus 0.1.0",
     description = "The MINGUS communication service: HTTP API, task workers and administration.",
     subcommands = {ServeCommand.class, WorkerCommand.class, MigrateCommand.class, TasksCommand.class,
-        HealthCommand.class, SendCommand.class})
+        HealthCommand.class, SendCommand.class, AotTrainCommand.class})
 final class MingusCommand implements Runnable {
   private static final ObjectMapper PRETTY = Json.mapper();
 
@@ -21,6 +23,11 @@ final class MingusCommand implements Runnable {
 
   @Spec
   CommandSpec spec;
+
+  // read by Main before logging starts (see Logging); declared here so that every command accepts it
+  @Option(names = "--verbose", scope = ScopeType.INHERIT,
+      description = "log more on stderr: INFO for commands that print a result (default WARN), DEBUG for Mingus in serve and worker")
+  boolean verbose;
 
   MingusCommand(Map<String, String> env) {
     this.env = Map.copyOf(env);

@@ -41,13 +41,12 @@ final class ServeCommand implements Callable<Integer> {
       }
       settings = settings.withPort(port);
     }
-    Services services = Services.open(parent.env(), noWorkers ? ProcessRole.WEB : ProcessRole.ALL);
+    Services services = Services.open(parent.env(), noWorkers ? ProcessRole.WEB : ProcessRole.ALL, true);
     Worker worker = null;
     MingusApp app = null;
     try {
-      services.warm();
-      worker = noWorkers ? null : Workers.start(services, queues, concurrency);
       app = MingusApp.create(services.db(), services.queue(), services.service(), settings).start();
+      worker = noWorkers ? null : Workers.start(services, queues, concurrency);
     } catch (RuntimeException e) {
       close(app, worker, services);
       throw e;

@@ -15,6 +15,8 @@ import io.mingus.db.DatabaseConfig;
 import io.mingus.db.ProcessRole;
 import io.mingus.tasks.TaskQueue;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a {@code mingus} command runs on, built from the environment: the database (with a
@@ -22,6 +24,8 @@ import java.util.Map;
  * service. {@link #close()} closes the database last; idempotent.
  */
 final class Services implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Services.class);
+
   private final Database db;
   private final TaskQueue queue;
   private final CommunicationService service;
@@ -44,14 +48,18 @@ final class Services implements AutoCloseable {
 
   /** Everything for a command that may use any pool, migrated. */
   static Services open(Map<String, String> env) {
-    return open(env, ProcessRole.ALL);
+    return open(env, ProcessRole.ALL, false);
   }
 
   /**
    * Everything, with both modules' migrations applied (Flyway serializes concurrent starts), for a
-   * process of this role: it opens only the pools the role uses.
+   * process of this role: it opens only the pools the role uses. With {@code warmInBackground},
+   * Hibernate is built on a thread of its own while the migrations run (it needs no schema and no
+   * connection to build), so that a server starts in the time of the longer of the two instead of
+   * their sum; a request that needs Hibernate before it is built waits for it (the build is shared
+   * and runs once).
    */
-  static Services open(Map<String, String> env, ProcessRole role) {
+  static Services open(Map<String, String> env, ProcessRole role, boolean warmInBackground) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     JvmGcMetrics gc = new JvmGcMetrics();
     new JvmMemoryMetrics().bindTo(registry);
@@ -65,6 +73,16 @@ final class Services implements AutoCloseable {
         .meterRegistry(registry)
         .role(role)
         .build();
+    if (warmInBackground) {
+      Thread.ofPlatform().daemon().name("mingus-orm-warm-up").start(() -> {
+        try {
+          db.sessionFactory();
+        } catch (RuntimeException e) {
+          // the first request that needs Hibernate builds it again and reports the failure
+          LOG.warn("building Hibernate in the background failed: {}", e.toString());
+        }
+      });
+    }
     try {
       TaskQueue queue = TaskQueue.create(db);
       CommunicationService.migrate(db);
@@ -77,11 +95,6 @@ final class Services implements AutoCloseable {
     }
   }
 
-  /** Builds Hibernate now: its first build takes seconds, better paid at start than by a request. */
-  Services warm() {
-    db.sessionFactory();
-    return this;
-  }
 
   Database db() {
     return db;

@@ -27,10 +27,9 @@ final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     checkConcurrency(parent, concurrency);
-    Services services = Services.open(parent.env(), ProcessRole.WORKER);
+    Services services = Services.open(parent.env(), ProcessRole.WORKER, true);
     Worker worker;
     try {
-      services.warm();
       worker = Workers.start(services, queues, concurrency);
     } catch (RuntimeException e) {
       services.close();

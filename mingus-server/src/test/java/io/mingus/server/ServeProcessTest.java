@@ -12,8 +12,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,7 +40,7 @@ class ServeProcessTest {
   void serve_runs_the_walkthrough_and_stops_gracefully_on_sigterm() throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
     // the service's own logging, not the tests' logback-test.xml, which is on this class path too
-    ProcessBuilder pb = new ProcessBuilder(java, "-Dlogback.configurationFile=logback.xml", "-cp",
+    ProcessBuilder pb = new ProcessBuilder(java, "-Dmingus.log.own=true", "-cp",
         System.getProperty("java.class.path"), Main.class.getName(),
         "serve", "--port", "0").redirectErrorStream(true);
     Map<String, String> env = pb.environment();
@@ -78,9 +80,60 @@ class ServeProcessTest {
           .anyMatch(l -> l.contains("mingus serve: stopped")));
       assertThat(output).anyMatch(l -> l.contains("Worker") && l.contains("stopped"))
           .noneMatch(l -> l.contains(" ERROR "));
+      // a line logged inside a task names it (the MDC's task id)
+      assertThat(output).anyMatch(l -> l.contains("communication 1 sent") && l.contains(" task=1 "));
     } finally {
       process.destroyForcibly();
     }
+  }
+
+  @Test
+  void result_commands_print_only_the_result_and_json_logs_are_json_lines() throws Exception {
+    Done migrate = run(Map.of(), "migrate");
+    assertThat(migrate.code()).as(migrate.err()).isZero();
+    assertThat(migrate.out()).startsWith("mingus migrate: the database is up to date");
+    assertThat(migrate.err()).isEmpty();
+
+    Done list = run(Map.of(), "tasks", "list");
+    assertThat(list.code()).as(list.err()).isZero();
+    assertThat(list.out().lines().toList()).singleElement().satisfies(l -> assertThat(l).startsWith("ID "));
+    assertThat(list.err()).as("stderr at WARN").isEmpty();
+
+    Done verbose = run(Map.of("MINGUS_LOG_FORMAT", "json"), "tasks", "list", "--verbose");
+    assertThat(verbose.code()).as(verbose.err()).isZero();
+    assertThat(verbose.out().lines().toList()).singleElement().satisfies(l -> assertThat(l).startsWith("ID "));
+    List<String> lines = verbose.err().lines().toList();
+    assertThat(lines).isNotEmpty().allSatisfy(l -> {
+      var json = Running.JSON.readTree(l);
+      assertThat(json.has("level")).as(l).isTrue();
+      assertThat(json.has("loggerName")).as(l).isTrue();
+    });
+    assertThat(lines).anyMatch(l -> l.contains("database ready"));
+
+    Done bad = run(Map.of("MINGUS_LOG_FORMAT", "xml"), "tasks", "list");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err().lines().toList()).singleElement()
+        .satisfies(l -> assertThat(l).contains("MINGUS_LOG_FORMAT=xml").contains("text or json"));
+  }
+
+  record Done(int code, String out, String err) {}
+
+  /** Runs one mingus command as a process on this test's H2 file, to its end. */
+  private Done run(Map<String, String> extraEnv, String... args) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> command = new ArrayList<>(List.of(java, "-Dmingus.log.own=true", "-cp",
+        System.getProperty("java.class.path"), Main.class.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command)
+        .redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("MINGUS_") || k.startsWith("DATABASE_") || k.contains("DB_"));
+    env.put("DATABASE_URL", "jdbc:h2:file:" + dir.resolve("cli").toAbsolutePath());
+    env.putAll(extraEnv);
+    Process process = pb.start();
+    assertThat(process.waitFor(180, TimeUnit.SECONDS)).as("the command ended within 180 s").isTrue();
+    return new Done(process.exitValue(), Files.readString(dir.resolve("out.txt")),
+        Files.readString(dir.resolve("err.txt")));
   }
 
   private static int port(List<String> output) {

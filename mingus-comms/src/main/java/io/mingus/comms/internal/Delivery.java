@@ -49,10 +49,12 @@ public final class Delivery {
 
   private final Providers providers;
   private final InstantSource clock;
+  private final CommsMeters meters;
 
-  public Delivery(Providers providers, InstantSource clock) {
+  public Delivery(Providers providers, InstantSource clock, CommsMeters meters) {
     this.providers = providers;
     this.clock = clock;
+    this.meters = meters;
   }
 
   private record Pending(long id, long userId, Channel channel, CommunicationStatus status, String subject,
@@ -125,8 +127,21 @@ public final class Delivery {
     EngagementStore.record(s, p.userId(), p.channel(), 1, sentAt);
     s.update("UPDATE communication_preferences SET " + (p.channel() == Channel.SMS ? "last_sms_sent" : "last_email_sent")
         + " = ? WHERE user_id = ?", ts(sentAt), p.userId());
+    meters.ended(s, p.channel(), CommunicationStatus.SENT);
     LOG.info("communication {} sent by {} as {}", p.id(), provider, result.providerMessageId());
     return CommunicationStatus.SENT;
+  }
+
+  /**
+   * The send task failed for good without recording an outcome (a timeout, a database error,
+   * retries of an unexpected failure exhausted): ends a still-queued communication {@code failed}.
+   */
+  public void failedForGood(Session s, long id, Channel channel, String kind) {
+    int changed = s.update("UPDATE communication_metrics SET status = 'failed', error = ? WHERE id = ? AND status = 'queued'",
+        "delivery failed for good (" + kind + ")", id);
+    if (changed == 1) {
+      meters.ended(s, channel, CommunicationStatus.FAILED);
+    }
   }
 
   /** Calls the channel's provider with the communication id as idempotency key. */
@@ -150,10 +165,11 @@ public final class Delivery {
     }
   }
 
-  private static void end(Session s, Pending p, CommunicationStatus status, String provider, String error) {
+  private void end(Session s, Pending p, CommunicationStatus status, String provider, String error) {
     String clipped = error.length() > MAX_ERROR ? error.substring(0, MAX_ERROR) : error;
     s.update("UPDATE communication_metrics SET status = ?, provider = ?, error = ? WHERE id = ?", status.label(),
         provider, clipped, p.id());
+    meters.ended(s, p.channel(), status);
     if (status == CommunicationStatus.SUPPRESSED) {
       LOG.info("communication {} suppressed: {}", p.id(), clipped);
     }
