@@ -1,6 +1,5 @@
 package io.mingus.comms;
 
-import io.mingus.comms.internal.CommunicationEntity;
 import io.mingus.comms.internal.CommunicationStore;
 import io.mingus.comms.internal.Cursor;
 import io.mingus.comms.internal.Delivery;
@@ -73,7 +72,7 @@ public final class CommunicationService {
     this.clock = Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(providers, "providers");
     this.store = new CommunicationStore(db);
-    Delivery delivery = new Delivery(providers, clock);
+    Delivery delivery = new Delivery(providers, clock, store);
     this.smsTask = new SendSmsTask(delivery);
     this.emailTask = new SendEmailTask(delivery);
     this.transactions = new CommunicationTransactions(db, store, clock);
@@ -81,7 +80,7 @@ public final class CommunicationService {
 
   /** Hibernate entity classes to pass to {@code Database.builder(config).entities(...)}. */
   public static List<Class<?>> entities() {
-    return List.of(UserEntity.class, PreferencesEntity.class, CommunicationEntity.class, EngagementEntity.class);
+    return List.of(UserEntity.class, PreferencesEntity.class, EngagementEntity.class);
   }
 
   /**
@@ -280,11 +279,7 @@ public final class CommunicationService {
    */
   public Communication communication(long id) {
     return db.fromTransaction(readOnly("comms.communication"), s -> {
-      CommunicationEntity c = s.orm().find(CommunicationEntity.class, id);
-      if (c == null) {
-        throw new NotFoundException("communication", id);
-      }
-      return c.toCommunication();
+      return store.find(s, id).orElseThrow(() -> new NotFoundException("communication", id));
     });
   }
 

@@ -32,8 +32,7 @@ abstract sealed class SendTask implements Task<SendPayload> permits SendSmsTask,
    */
   @Override
   public final void onFailure(Session session, SendPayload payload, String kind, String message) {
-    session.update("UPDATE communication_metrics SET status = 'failed', error = ? WHERE id = ? AND status = 'queued'",
-        "delivery failed for good (" + kind + ")", payload.communicationId());
+    delivery.failedForGood(session, payload.communicationId(), kind);
   }
 
   /** Provider timeouts and 5xx answers are retried with the worker's backoff. */

@@ -9,6 +9,7 @@ import io.mingus.comms.OutgoingSms;
 import io.mingus.comms.ProviderException;
 import io.mingus.comms.Providers;
 import io.mingus.comms.SendResult;
+import io.mingus.comms.internal.CommunicationStore.Pending;
 import io.mingus.db.Session;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -45,18 +46,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class Delivery {
   private static final Logger LOG = LoggerFactory.getLogger(Delivery.class);
-  private static final int MAX_ERROR = 1000;
 
   private final Providers providers;
   private final InstantSource clock;
+  private final CommunicationStore store;
 
-  public Delivery(Providers providers, InstantSource clock) {
+  /** Delivers through {@code providers}, recording outcomes through {@code store}, by {@code clock}. */
+  public Delivery(Providers providers, InstantSource clock, CommunicationStore store) {
     this.providers = providers;
     this.clock = clock;
+    this.store = store;
   }
-
-  private record Pending(long id, long userId, Channel channel, CommunicationStatus status, String subject,
-      String message) {}
 
   private record Recipient(String email, String phone, ZoneId zone) {}
 
@@ -68,10 +68,7 @@ public final class Delivery {
    * @throws ProviderException a retryable provider failure when not the last attempt
    */
   public CommunicationStatus deliver(Session s, long id, boolean lastAttempt) {
-    Optional<Pending> locked = s.queryOne("SELECT id, user_id, channel, status, subject, message"
-        + " FROM communication_metrics WHERE id = ? FOR UPDATE", rs -> new Pending(rs.getLong("id"),
-            rs.getLong("user_id"), Channel.of(rs.getString("channel")),
-            CommunicationStatus.of(rs.getString("status")), rs.getString("subject"), rs.getString("message")), id);
+    Optional<Pending> locked = store.lockForSend(s, id);
     if (locked.isEmpty()) {
       LOG.warn("communication {} does not exist: nothing to send", id);
       return null;
@@ -90,16 +87,23 @@ public final class Delivery {
     Instant now = clock.instant();
     Optional<String> reason = rules.forbids(p.channel(), now, to.zone());
     if (reason.isEmpty()) {
-      long sentToday = s.queryOne("SELECT COUNT(*) FROM communication_metrics WHERE user_id = ? AND status = 'sent'"
-          + " AND sent_at >= ?", rs -> rs.getLong(1), p.userId(), ts(PreferenceRules.startOfDay(now, to.zone())))
-          .orElse(0L);
-      reason = rules.limitReached(sentToday);
+      reason = rules.limitReached(store.sentSince(s, p.userId(), PreferenceRules.startOfDay(now, to.zone())));
     }
     if (reason.isPresent()) {
-      end(s, p, CommunicationStatus.SUPPRESSED, null, reason.get());
+      store.markSuppressed(s, p.id(), reason.get());
+      LOG.info("communication {} suppressed: {}", p.id(), reason.get());
       return CommunicationStatus.SUPPRESSED;
     }
     return callProvider(s, p, to, lastAttempt);
+  }
+
+  /**
+   * The send task failed for good without recording an outcome (a timeout, a database error,
+   * retries of an unexpected failure exhausted): the communication must not stay {@code queued}
+   * forever, so it ends {@code failed} naming the failure kind.
+   */
+  public void failedForGood(Session s, long id, String kind) {
+    store.markFailedIfQueued(s, id, "delivery failed for good (" + kind + ")");
   }
 
   private CommunicationStatus callProvider(Session s, Pending p, Recipient to, boolean lastAttempt) {
@@ -116,12 +120,11 @@ public final class Delivery {
       String error = (e.retryable() ? "provider unavailable, attempts exhausted: " : "provider refused: ")
           + e.getMessage();
       LOG.warn("communication {} failed at provider {}: {}", p.id(), provider, e.getMessage());
-      end(s, p, CommunicationStatus.FAILED, provider, error);
+      store.markFailed(s, p.id(), provider, error);
       return CommunicationStatus.FAILED;
     }
     Instant sentAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    s.update("UPDATE communication_metrics SET status = 'sent', provider = ?, provider_message_id = ?, sent_at = ?,"
-        + " error = NULL WHERE id = ?", provider, result.providerMessageId(), ts(sentAt), p.id());
+    store.markSent(s, p.id(), provider, result.providerMessageId(), sentAt);
     EngagementStore.record(s, p.userId(), p.channel(), 1, sentAt);
     s.update("UPDATE communication_preferences SET " + (p.channel() == Channel.SMS ? "last_sms_sent" : "last_email_sent")
         + " = ? WHERE user_id = ?", ts(sentAt), p.userId());
@@ -147,15 +150,6 @@ public final class Delivery {
     } catch (RuntimeException e) {
       // A provider bug or an unexpected failure: retried like an outage, then recorded as failed.
       throw new ProviderException("provider threw " + e.getClass().getName() + ": " + e.getMessage(), true, e);
-    }
-  }
-
-  private static void end(Session s, Pending p, CommunicationStatus status, String provider, String error) {
-    String clipped = error.length() > MAX_ERROR ? error.substring(0, MAX_ERROR) : error;
-    s.update("UPDATE communication_metrics SET status = ?, provider = ?, error = ? WHERE id = ?", status.label(),
-        provider, clipped, p.id());
-    if (status == CommunicationStatus.SUPPRESSED) {
-      LOG.info("communication {} suppressed: {}", p.id(), clipped);
     }
   }
 }
