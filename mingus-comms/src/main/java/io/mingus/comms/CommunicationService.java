@@ -110,7 +110,7 @@ public final class CommunicationService {
     return List.of(smsTask, emailTask);
   }
 
-  /** The guide's transaction manager on this service's database. */
+  /** Named, logged and all-or-nothing transactions for recording communications on this service's database. */
   public CommunicationTransactions transactions() {
     return transactions;
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mingus.comms.internal.CommunicationStore;
 import io.mingus.db.TestEngine;
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.Task;
 import java.time.Instant;
 import java.util.List;
@@ -62,7 +63,7 @@ class CommunicationStoreTest {
           .filter(t -> t instanceof SendSmsTask).findFirst().orElseThrow();
 
       for (long id : List.of(queued, sent)) {
-        f.db.inTransaction(s -> smsTask.onFailure(s, new SendPayload(id), "TIMEOUT", "ran past its timeout"));
+        f.db.inTransaction(s -> smsTask.onFailure(s, new SendPayload(id), FailureKind.TIMEOUT, "ran past its timeout"));
       }
 
       assertThat(f.comms.communication(queued).status()).isEqualTo(CommunicationStatus.FAILED);

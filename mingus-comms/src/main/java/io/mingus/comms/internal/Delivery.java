@@ -11,6 +11,7 @@ import io.mingus.comms.Providers;
 import io.mingus.comms.SendResult;
 import io.mingus.comms.internal.CommunicationStore.Pending;
 import io.mingus.db.Session;
+import io.mingus.tasks.FailureKind;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.LocalTime;
@@ -102,7 +103,7 @@ public final class Delivery {
    * retries of an unexpected failure exhausted): the communication must not stay {@code queued}
    * forever, so it ends {@code failed} naming the failure kind.
    */
-  public void failedForGood(Session s, long id, String kind) {
+  public void failedForGood(Session s, long id, FailureKind kind) {
     store.markFailedIfQueued(s, id, "delivery failed for good (" + kind + ")");
   }
 

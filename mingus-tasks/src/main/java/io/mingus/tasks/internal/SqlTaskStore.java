@@ -1,6 +1,7 @@
 package io.mingus.tasks.internal;
 
 import io.mingus.db.Session;
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.TaskRecord;
 import io.mingus.tasks.TaskState;
 import java.sql.PreparedStatement;
@@ -184,14 +185,14 @@ abstract class SqlTaskStore implements TaskStore {
   public int retryLater(Session s, Claimed t, String owner, Instant runAt, TaskFailure f) {
     return s.update("UPDATE " + TABLE + " SET state = 'queued', run_at = ?, heartbeat_at = NULL,"
         + " last_error_kind = ?, last_error_message = ?, last_error_stack = ?" + FENCE,
-        ts(runAt), f.kind(), f.message(), f.stack(), t.id(), t.attempt(), owner);
+        ts(runAt), f.kind().name(), f.message(), f.stack(), t.id(), t.attempt(), owner);
   }
 
   @Override
   public int fail(Session s, Claimed t, String owner, Instant now, TaskFailure f) {
     return s.update("UPDATE " + TABLE + " SET state = 'failed', finished_at = ?, heartbeat_at = NULL,"
         + " last_error_kind = ?, last_error_message = ?, last_error_stack = ?" + FENCE,
-        ts(now), f.kind(), f.message(), f.stack(), t.id(), t.attempt(), owner);
+        ts(now), f.kind().name(), f.message(), f.stack(), t.id(), t.attempt(), owner);
   }
 
   @Override
@@ -221,14 +222,15 @@ abstract class SqlTaskStore implements TaskStore {
   @Override
   public int rescue(Session s, long id, boolean attemptsLeft, String rescuer, Instant now, Instant cutoff) {
     String message = "its worker stopped heartbeating before " + cutoff + "; rescued by worker " + rescuer;
+    String kind = FailureKind.RESCUED.name();
     if (attemptsLeft) {
       return s.update("UPDATE " + TABLE + " SET state = 'queued', run_at = ?, lease_owner = NULL, heartbeat_at = NULL,"
-          + " last_error_kind = 'RESCUED', last_error_message = ? WHERE id = ? AND state = 'running'",
-          ts(now), message, id);
+          + " last_error_kind = ?, last_error_message = ? WHERE id = ? AND state = 'running'",
+          ts(now), kind, message, id);
     }
     return s.update("UPDATE " + TABLE + " SET state = 'failed', finished_at = ?, heartbeat_at = NULL,"
-        + " last_error_kind = 'RESCUED', last_error_message = ? WHERE id = ? AND state = 'running'",
-        ts(now), message + ", with no attempts left", id);
+        + " last_error_kind = ?, last_error_message = ? WHERE id = ? AND state = 'running'",
+        ts(now), kind, message + ", with no attempts left", id);
   }
 
   // ---- administration
@@ -290,7 +292,7 @@ abstract class SqlTaskStore implements TaskStore {
     return new TaskRecord(rs.getLong("id"), rs.getString("queue"), rs.getString("name"), rs.getString("payload"),
         rs.getInt("priority"), TaskState.of(rs.getString("state")), rs.getInt("attempt"), rs.getInt("max_attempts"),
         instant(rs, "run_at"), rs.getString("lease_owner"), instant(rs, "heartbeat_at"), rs.getString("unique_key"),
-        rs.getString("last_error_kind"), rs.getString("last_error_message"), rs.getString("last_error_stack"),
+        FailureKind.ofStored(rs.getString("last_error_kind")), rs.getString("last_error_message"), rs.getString("last_error_stack"),
         instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "finished_at"));
   }
 }
