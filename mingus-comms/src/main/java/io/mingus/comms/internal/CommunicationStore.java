@@ -166,7 +166,10 @@ public final class CommunicationStore {
     session.update("UPDATE communication_metrics SET task_id = ? WHERE id = ?", taskId, id);
   }
 
-  /** Records the ids of the send tasks of many communications, in one JDBC batch ({@code taskIds[i]} for {@code ids[i]}). */
+  /**
+   * Records the ids of the send tasks of many communications in one JDBC batch: {@code taskIds[i]}
+   * for {@code ids[i]}.
+   */
   public void setTasks(Session session, List<Long> ids, long[] taskIds) {
     if (ids.isEmpty()) {
       return;
@@ -193,8 +196,8 @@ public final class CommunicationStore {
   public Optional<Pending> lockForSend(Session session, long id) {
     return session.queryOne("SELECT id, user_id, channel, status, subject, message FROM communication_metrics"
         + " WHERE id = ? FOR UPDATE", rs -> new Pending(rs.getLong("id"), rs.getLong("user_id"),
-            Channel.of(rs.getString("channel")), CommunicationStatus.of(rs.getString("status")), rs.getString("subject"),
-            rs.getString("message")), id);
+            Channel.of(rs.getString("channel")), CommunicationStatus.of(rs.getString("status")),
+            rs.getString("subject"), rs.getString("message")), id);
   }
 
   /** How many communications of the user were sent at or after {@code since}. */

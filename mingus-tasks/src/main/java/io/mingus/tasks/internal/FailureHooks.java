@@ -33,7 +33,8 @@ public final class FailureHooks {
       db.inTransaction(TransactionOptions.named("task-on-failure:" + task.name()).withPropagation(Propagation.NESTED),
           s -> task.onFailure(s, payload, kind, message));
     } catch (Exception | Error e) {
-      LOG.error("task {} '{}': its onFailure hook failed; the task is recorded failed all the same", id, task.name(), e);
+      LOG.error("task {} '{}': its onFailure hook failed; the task is recorded failed all the same", id, task.name(),
+          e);
     }
   }
 }

@@ -84,8 +84,8 @@ public final class Rescuer {
         left ? "queued again" : "failed");
     Task<?> task = ctx.tasks().get(t.name());
     if (!left && task != null) {
-      ctx.hooks().tell(task, t.id(), t.payload(), FailureKind.RESCUED, "its worker stopped heartbeating before " + cutoff
-          + ", with no attempts left");
+      ctx.hooks().tell(task, t.id(), t.payload(), FailureKind.RESCUED, "its worker stopped heartbeating before "
+          + cutoff + ", with no attempts left");
     } else if (!left) {
       LOG.warn("worker {} failed task {} '{}' without telling it (its onFailure hook): this worker does not run that"
           + " task; register it here too", wdb.workerId(), t.id(), t.name());

@@ -147,8 +147,8 @@ abstract class SqlTaskStore implements TaskStore {
       List<Claimed> out = new ArrayList<>();
       while (rs.next()) {
         out.add(new Claimed(rs.getLong("id"), rs.getString("queue"), rs.getString("name"), rs.getString("payload"),
-            rs.getInt("attempt") + attemptOffset, rs.getInt("max_attempts"), Duration.ofMillis(rs.getLong("timeout_ms")),
-            instant(rs, "run_at"), instant(rs, "created_at")));
+            rs.getInt("attempt") + attemptOffset, rs.getInt("max_attempts"),
+            Duration.ofMillis(rs.getLong("timeout_ms")), instant(rs, "run_at"), instant(rs, "created_at")));
       }
       return out;
     }
@@ -273,7 +273,8 @@ abstract class SqlTaskStore implements TaskStore {
   @Override
   public boolean retry(Session s, long id, Instant now) {
     return s.update("UPDATE " + TABLE + " SET state = 'queued', attempt = 0, run_at = ?, lease_owner = NULL,"
-        + " heartbeat_at = NULL, started_at = NULL, finished_at = NULL WHERE id = ? AND state IN ('failed', 'cancelled')",
+        + " heartbeat_at = NULL, started_at = NULL, finished_at = NULL"
+        + " WHERE id = ? AND state IN ('failed', 'cancelled')",
         ts(now), id) == 1;
   }
 
@@ -285,14 +286,16 @@ abstract class SqlTaskStore implements TaskStore {
 
   /** The finished tasks that one prune batch deletes: finished before a cutoff, up to a limit. */
   static String pruneSelect() {
-    return "SELECT id FROM " + TABLE + " WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_at < ? LIMIT ?";
+    return "SELECT id FROM " + TABLE + " WHERE state IN ('succeeded', 'failed', 'cancelled')"
+        + " AND finished_at < ? LIMIT ?";
   }
 
   static TaskRecord record(ResultSet rs) throws SQLException {
     return new TaskRecord(rs.getLong("id"), rs.getString("queue"), rs.getString("name"), rs.getString("payload"),
         rs.getInt("priority"), TaskState.of(rs.getString("state")), rs.getInt("attempt"), rs.getInt("max_attempts"),
         instant(rs, "run_at"), rs.getString("lease_owner"), instant(rs, "heartbeat_at"), rs.getString("unique_key"),
-        FailureKind.ofStored(rs.getString("last_error_kind")), rs.getString("last_error_message"), rs.getString("last_error_stack"),
+        FailureKind.ofStored(rs.getString("last_error_kind")), rs.getString("last_error_message"),
+        rs.getString("last_error_stack"),
         instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "finished_at"));
   }
 }

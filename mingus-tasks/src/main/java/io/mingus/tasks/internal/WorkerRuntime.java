@@ -133,7 +133,8 @@ public final class WorkerRuntime {
    */
   public void start() {
     if (!lifecycle.move(Lifecycle.State.NEW, Lifecycle.State.RUNNING)) {
-      throw new IllegalStateException("worker " + setup.id() + " was already started (state " + lifecycle.state() + ")");
+      throw new IllegalStateException("worker " + setup.id() + " was already started (state " + lifecycle.state()
+          + ")");
     }
     logStart();
     setup.wakeups().add(waker);
