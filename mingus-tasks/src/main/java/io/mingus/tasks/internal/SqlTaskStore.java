@@ -22,9 +22,21 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The statements both engines run alike: outcomes, heartbeats, rescue and administration, plus the
- * helpers their own statements share. Timestamps are bound as {@link OffsetDateTime} in UTC, which
- * both drivers map to {@code TIMESTAMP WITH TIME ZONE} whatever the session's time zone.
+ * The statements both engines run alike, and the helpers of those they run differently.
+ *
+ * <p>How the task table is written. A row is inserted {@code queued} (attempt 0). A claim moves it
+ * to {@code running} with this worker as {@code lease_owner}, a fresh {@code heartbeat_at} and
+ * attempt + 1; the engines differ here ({@code claim}, abstract). From then on every statement a
+ * worker runs on the row is fenced by {@code id, attempt, lease_owner, state = 'running'}, so that
+ * a worker whose lease passed to another (it stopped heartbeating and was rescued) changes nothing:
+ * success ({@code succeeded}, or many at once for tasks that wrote nothing), a retry ({@code
+ * queued} at a later {@code run_at}, the error recorded), a failure for good ({@code failed}), or a
+ * give-back ({@code queued}, attempt - 1). Heartbeats touch only the owner's running rows; the
+ * rescuer locks stale rows with {@code SKIP LOCKED} and re-queues or fails them unfenced, since
+ * their owner is gone. Administration reads any row and changes only finished or queued ones.
+ *
+ * <p>Timestamps are bound as {@link OffsetDateTime} in UTC, which both drivers map to {@code
+ * TIMESTAMP WITH TIME ZONE} whatever the session's time zone.
  */
 abstract class SqlTaskStore implements TaskStore {
   static final String COLUMNS = "id, queue, name, payload, priority, state, attempt, max_attempts, run_at, lease_owner,"
