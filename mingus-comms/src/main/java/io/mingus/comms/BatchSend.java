@@ -12,8 +12,6 @@ import io.mingus.db.TransactionOptions;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskOptions;
 import io.mingus.tasks.TaskQueue;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -106,7 +104,7 @@ final class BatchSend {
     }
     List<Long> ids = store.insertAll(s, rows);
     long[] taskIds = enqueue(s, rows, ids);
-    recordTasks(s, ids, taskIds);
+    store.setTasks(s, ids, taskIds);
     List<Communication> out = new ArrayList<>(requests.size());
     for (int i = 0; i < requests.size(); i++) {
       int row = index[i];
@@ -130,24 +128,6 @@ final class BatchSend {
       }
     });
     return taskIds;
-  }
-
-  private static void recordTasks(Session s, List<Long> ids, long[] taskIds) {
-    if (ids.isEmpty()) {
-      return;
-    }
-    try (PreparedStatement ps = s.connection().prepareStatement(
-        "UPDATE communication_metrics SET task_id = ? WHERE id = ?")) {
-      for (int i = 0; i < ids.size(); i++) {
-        ps.setLong(1, taskIds[i]);
-        ps.setLong(2, ids.get(i));
-        ps.addBatch();
-      }
-      ps.executeBatch();
-    } catch (SQLException e) {
-      throw new CommsException("could not record the task ids of a batch of " + ids.size() + " communications: "
-          + e.getMessage(), e);
-    }
   }
 
   private static Communication queued(NewCommunication c, long id, long taskId) {

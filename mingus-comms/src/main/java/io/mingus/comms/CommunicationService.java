@@ -1,7 +1,6 @@
 package io.mingus.comms;
 
 import io.mingus.comms.internal.CommsMeters;
-import io.mingus.comms.internal.CommunicationEntity;
 import io.mingus.comms.internal.CommunicationStore;
 import io.mingus.comms.internal.Cursor;
 import io.mingus.comms.internal.Delivery;
@@ -74,7 +73,7 @@ public final class CommunicationService {
     this.clock = Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(providers, "providers");
     this.store = new CommunicationStore(db);
-    Delivery delivery = new Delivery(providers, clock, new CommsMeters(db.meterRegistry()));
+    Delivery delivery = new Delivery(providers, clock, store, new CommsMeters(db.meterRegistry()));
     this.smsTask = new SendSmsTask(delivery);
     this.emailTask = new SendEmailTask(delivery);
     this.transactions = new CommunicationTransactions(db, store, clock);
@@ -82,7 +81,7 @@ public final class CommunicationService {
 
   /** Hibernate entity classes to pass to {@code Database.builder(config).entities(...)}. */
   public static List<Class<?>> entities() {
-    return List.of(UserEntity.class, PreferencesEntity.class, CommunicationEntity.class, EngagementEntity.class);
+    return List.of(UserEntity.class, PreferencesEntity.class, EngagementEntity.class);
   }
 
   /**
@@ -112,7 +111,7 @@ public final class CommunicationService {
     return List.of(smsTask, emailTask);
   }
 
-  /** The guide's transaction manager on this service's database. */
+  /** Named, logged and all-or-nothing transactions for recording communications on this service's database. */
   public CommunicationTransactions transactions() {
     return transactions;
   }
@@ -312,11 +311,7 @@ public final class CommunicationService {
    */
   public Communication communication(long id) {
     return db.fromTransaction(readOnly("comms.communication"), s -> {
-      CommunicationEntity c = s.orm().find(CommunicationEntity.class, id);
-      if (c == null) {
-        throw new NotFoundException("communication", id);
-      }
-      return c.toCommunication();
+      return store.find(s, id).orElseThrow(() -> new NotFoundException("communication", id));
     });
   }
 

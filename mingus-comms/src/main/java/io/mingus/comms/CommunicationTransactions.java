@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The guide's {@code CommunicationTransactionManager}: named, logged transactions for recording
- * communications, and batches that are all or nothing. Obtain it from {@link
+ * Named, logged transactions for recording communications, and batches that are all or nothing
+ * (the README maps them to the Python guide's {@code CommunicationTransactionManager}). Obtain it from {@link
  * CommunicationService#transactions()}. Thread-safe.
  *
  * <pre>{@code
@@ -43,8 +43,8 @@ public final class CommunicationTransactions {
   }
 
   /**
-   * A communication event to record as it happened (the guide's {@code CommunicationMetrics(user_id,
-   * message_type, channel, status)}), without sending anything.
+   * A communication event to record as it happened, without sending anything: one {@code
+   * communication_metrics} row with this user, message type, channel and status.
    *
    * @param userId the user
    * @param channel the channel
@@ -61,8 +61,7 @@ public final class CommunicationTransactions {
   }
 
   /**
-   * The guide's {@code communication_logging_transaction(name)}: runs {@code work} in a transaction
-   * named {@code comms.<name>} (joining the caller's, if any), logs its outcome and duration (never
+   * Runs {@code work} in a transaction named {@code comms.<name>} (joining the caller's, if any), logs its outcome and duration (never
    * bind values), and returns its result. A failure rolls back and is rethrown unchanged.
    */
   public <R, X extends Exception> R logging(String name, TransactionWork<R, X> work) throws X {
@@ -80,8 +79,7 @@ public final class CommunicationTransactions {
   }
 
   /**
-   * The guide's {@code batch_communication_transaction(operations, name)}: runs every operation in
-   * one transaction, in order; all commit or none does.
+   * Runs every operation in one transaction, in order; all commit or none does.
    *
    * @return the number of operations run
    * @throws CommsException naming the failed operation's index, with its failure as the cause;

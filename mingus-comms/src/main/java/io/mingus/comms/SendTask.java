@@ -2,6 +2,7 @@ package io.mingus.comms;
 
 import io.mingus.comms.internal.Delivery;
 import io.mingus.db.Session;
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskContext;
 
@@ -31,7 +32,7 @@ abstract sealed class SendTask implements Task<SendPayload> permits SendSmsTask,
    * an unexpected failure exhausted): the communication must not stay {@code queued} forever.
    */
   @Override
-  public final void onFailure(Session session, SendPayload payload, String kind, String message) {
+  public final void onFailure(Session session, SendPayload payload, FailureKind kind, String message) {
     delivery.failedForGood(session, payload.communicationId(), channel(), kind);
   }
 

@@ -66,7 +66,7 @@ class BatchTest {
 
   @ParameterizedTest
   @EnumSource(TestEngine.class)
-  void the_guides_transaction_manager_commits_all_or_nothing(TestEngine engine) {
+  void the_transaction_manager_commits_a_batch_of_operations_all_or_nothing(TestEngine engine) {
     try (var f = new CommsFixture(engine)) {
       long ada = f.user("ada@example.com").id();
       var tx = f.comms.transactions();

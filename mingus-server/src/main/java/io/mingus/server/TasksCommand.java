@@ -65,7 +65,7 @@ final class TasksCommand implements Runnable {
       for (TaskRecord t : list) {
         out.printf("%-10d %-10s %-28s %-10s %-8s %-24s %s%n", t.id(), t.queue(), t.name(),
             t.state().name().toLowerCase(Locale.ROOT), t.attempt() + "/" + t.maxAttempts(), t.runAt(),
-            t.lastErrorKind() == null ? "" : t.lastErrorKind());
+            t.lastErrorKind() == null ? "" : t.lastErrorKind().name());
       }
       out.flush();
       return Cli.OK;

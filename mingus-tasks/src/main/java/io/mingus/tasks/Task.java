@@ -46,12 +46,13 @@ public interface Task<P> {
    * attempt), in the transaction that records the failure and under a savepoint of its own, so
    * that the task can mark its own data (a communication {@code failed}) together with that record.
    * Also called, in the rescuer's transaction, for a task a rescuer fails because its worker
-   * stopped heartbeating on the last attempt (kind {@code RESCUED}), when the rescuing worker has
-   * this task registered. A failure here (an exception or an error) is logged and does not prevent
-   * the record. Not called when the payload cannot be read. Default: nothing.
+   * stopped heartbeating on the last attempt (kind {@link FailureKind#RESCUED}), when the rescuing
+   * worker has this task registered. A failure here (an exception or an error) is logged and does
+   * not prevent the record. Not called when the payload cannot be read. Default: nothing.
    *
-   * @param kind the recorded failure kind, such as {@code integrity} or {@code timeout}
+   * @param kind the recorded failure kind, such as {@link FailureKind#INTEGRITY} or {@link FailureKind#TIMEOUT}
    * @param message the recorded failure message
    */
-  default void onFailure(io.mingus.db.Session session, P payload, String kind, String message) throws Exception {}
+  default void onFailure(io.mingus.db.Session session, P payload, FailureKind kind, String message)
+      throws Exception {}
 }

@@ -71,7 +71,8 @@ public final class TaskAdmin {
    * @return whether the task was queued (and is now cancelled)
    */
   public boolean cancel(long id) {
-    return db.fromTransaction(TransactionOptions.named("tasks.admin.cancel"), s -> store.cancel(s, id, clock.instant()));
+    return db.fromTransaction(TransactionOptions.named("tasks.admin.cancel"),
+        s -> store.cancel(s, id, clock.instant()));
   }
 
   /**

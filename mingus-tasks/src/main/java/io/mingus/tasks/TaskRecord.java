@@ -17,7 +17,7 @@ import java.time.Instant;
  * @param leaseOwner the worker that holds it while running, else {@code null}
  * @param heartbeatAt the lease owner's last heartbeat, or {@code null}
  * @param uniqueKey its unique key, or {@code null}
- * @param lastErrorKind the kind of its last failure (an {@code ErrorKind} name, or the exception class), or {@code null}
+ * @param lastErrorKind the kind of its last failure, or {@code null}
  * @param lastErrorMessage the message of its last failure, or {@code null}
  * @param lastErrorStack the trimmed stack trace of its last failure, or {@code null}
  * @param createdAt when it was enqueued
@@ -26,5 +26,5 @@ import java.time.Instant;
  */
 public record TaskRecord(long id, String queue, String name, String payload, int priority, TaskState state,
     int attempt, int maxAttempts, Instant runAt, String leaseOwner, Instant heartbeatAt, String uniqueKey,
-    String lastErrorKind, String lastErrorMessage, String lastErrorStack,
+    FailureKind lastErrorKind, String lastErrorMessage, String lastErrorStack,
     Instant createdAt, Instant startedAt, Instant finishedAt) {}

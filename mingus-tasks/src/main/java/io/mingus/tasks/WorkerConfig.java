@@ -120,7 +120,8 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
       }
     }
     if (schedules.stream().map(Schedule::name).distinct().count() < schedules.size()) {
-      throw new IllegalArgumentException("two schedules share a name: " + schedules.stream().map(Schedule::name).toList());
+      throw new IllegalArgumentException("two schedules share a name: "
+          + schedules.stream().map(Schedule::name).toList());
     }
     if (heartbeatInterval.compareTo(rescueAfter) >= 0) {
       throw new IllegalArgumentException("heartbeatInterval (" + heartbeatInterval.toMillis() + " ms) must be shorter"
@@ -145,7 +146,8 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
     } catch (IOException | RuntimeException e) {
       host = "host";
     }
-    return host + "-" + ManagementFactory.getRuntimeMXBean().getPid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    return host + "-" + ManagementFactory.getRuntimeMXBean().getPid() + "-"
+        + UUID.randomUUID().toString().substring(0, 8);
   }
 
   /** How many claimed tasks a queue of this concurrency keeps ready beyond its running ones. */
@@ -193,11 +195,11 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
   /**
    * The settings shared by {@link WorkerConfig#custom()} and {@link Worker#builder}: each setter
    * validates its value at once (a bad value is refused with the rule it breaks) and returns this
-   * builder. Not thread-safe.
+   * builder. Only this package extends it (its constructor is package-private). Not thread-safe.
    *
    * @param <B> the concrete builder
    */
-  public abstract static sealed class BaseBuilder<B extends BaseBuilder<B>> permits Builder, Worker.Builder {
+  public abstract static class BaseBuilder<B extends BaseBuilder<B>> {
     private final Map<String, Task<?>> tasks = new LinkedHashMap<>();
     private final Map<String, Integer> queues = new LinkedHashMap<>();
     private final Map<String, Double> limits = new LinkedHashMap<>();
@@ -315,7 +317,10 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
       return schedule(scheduleName, cron, task, payload, TaskOptions.defaults());
     }
 
-    /** As {@link #schedule(String, String, Task, Supplier)}, with these options (their unique key and run-at are replaced). */
+    /**
+     * As {@link #schedule(String, String, Task, Supplier)}, with these options (their unique key and
+     * run-at are replaced).
+     */
     public <P> B schedule(String scheduleName, String cron, Task<P> task, Supplier<P> payload, TaskOptions options) {
       Objects.requireNonNull(scheduleName, "scheduleName");
       if (schedules.stream().anyMatch(s -> s.name().equals(scheduleName))) {

@@ -34,7 +34,7 @@ class FailureTest {
         TaskRecord t = f.task(id);
         Duration expected = Duration.ofNanos(POLICY.ceiling(attempt).toNanos() / 2);
         assertThat(t.runAt()).as("attempt %d", attempt).isEqualTo(failedAt.plus(expected));
-        assertThat(t.lastErrorKind()).isEqualTo("TASK");
+        assertThat(t.lastErrorKind()).isEqualTo(FailureKind.TASK);
         assertThat(flaky.runs.get()).as("not run again before the clock reaches run_at").isEqualTo(attempt);
         clock.set(t.runAt());
         failedAt = t.runAt();
@@ -43,7 +43,7 @@ class FailureTest {
 
       TaskRecord t = f.task(id);
       assertThat(t.attempt()).isEqualTo(4);
-      assertThat(t.lastErrorKind()).isEqualTo("TASK");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.TASK);
       assertThat(t.lastErrorMessage()).contains("provider busy, attempt 4");
       assertThat(t.lastErrorStack()).contains("FailureTest$Flaky.run");
       assertThat(t.finishedAt()).isEqualTo(failedAt);
@@ -63,7 +63,7 @@ class FailureTest {
       await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
       TaskRecord t = f.task(id);
       assertThat(t.attempt()).isEqualTo(1);
-      assertThat(t.lastErrorKind()).isEqualTo("INTEGRITY");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.INTEGRITY);
       assertThat(f.count("SELECT COUNT(*) FROM witness")).isEqualTo(1);
     }
   }
@@ -100,7 +100,7 @@ class FailureTest {
       f.start(f.worker("b").register(task).rescueAfter(Duration.ofSeconds(2)).heartbeatInterval(Duration.ofMillis(200)));
 
       await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
-      assertThat(f.task(id).lastErrorKind()).isEqualTo("RESCUED");
+      assertThat(f.task(id).lastErrorKind()).isEqualTo(FailureKind.RESCUED);
       assertThat(f.strings("SELECT worker FROM witness WHERE n = -4")).as("onFailure ran with the rescue")
           .containsExactly("RESCUED");
       assertThat(f.count("SELECT COUNT(*) FROM witness WHERE n = 4")).as("the killed attempt rolled back").isZero();
@@ -115,7 +115,7 @@ class FailureTest {
       Tasks.Witness witness = new Tasks.Witness();
       ToldOfFailure task = new ToldOfFailure() {
         @Override
-        public void onFailure(io.mingus.db.Session session, Tasks.N p, String kind, String message) {
+        public void onFailure(io.mingus.db.Session session, Tasks.N p, FailureKind kind, String message) {
           throw new AssertionError("a broken hook");
         }
       };
@@ -125,7 +125,7 @@ class FailureTest {
 
       await().atMost(Duration.ofSeconds(20)).until(() -> f.task(next).state() == TaskState.SUCCEEDED);
       assertThat(f.task(failing).state()).isEqualTo(TaskState.FAILED);
-      assertThat(f.task(failing).lastErrorKind()).isEqualTo("INTEGRITY");
+      assertThat(f.task(failing).lastErrorKind()).isEqualTo(FailureKind.INTEGRITY);
     }
   }
 
@@ -151,8 +151,8 @@ class FailureTest {
     }
 
     @Override
-    public void onFailure(io.mingus.db.Session session, Tasks.N p, String kind, String message) {
-      session.update("INSERT INTO witness (n, worker) VALUES (?, ?)", -p.n(), kind);
+    public void onFailure(io.mingus.db.Session session, Tasks.N p, FailureKind kind, String message) {
+      session.update("INSERT INTO witness (n, worker) VALUES (?, ?)", -p.n(), kind.name());
     }
   }
 
@@ -174,8 +174,8 @@ class FailureTest {
     }
 
     @Override
-    public void onFailure(io.mingus.db.Session session, Tasks.N p, String kind, String message) {
-      session.update("INSERT INTO witness (n, worker) VALUES (?, ?)", -p.n(), kind);
+    public void onFailure(io.mingus.db.Session session, Tasks.N p, FailureKind kind, String message) {
+      session.update("INSERT INTO witness (n, worker) VALUES (?, ?)", -p.n(), kind.name());
     }
   }
 
@@ -190,7 +190,7 @@ class FailureTest {
       await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
       TaskRecord t = f.task(id);
       assertThat(t.attempt()).isEqualTo(3);
-      assertThat(t.lastErrorKind()).isEqualTo("DEADLOCK");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.DEADLOCK);
       assertThat(t.lastErrorMessage()).contains("deadlock detected");
       assertThat(f.count("SELECT COUNT(*) FROM effect")).as("every attempt rolled back").isZero();
     }
@@ -205,7 +205,7 @@ class FailureTest {
       long id = f.queue.enqueue(task, new Tasks.N(1), TaskOptions.defaults());
 
       await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.FAILED);
-      assertThat(f.task(id).lastErrorKind()).isEqualTo("VALIDATION");
+      assertThat(f.task(id).lastErrorKind()).isEqualTo(FailureKind.VALIDATION);
       assertThat(f.task(id).attempt()).isEqualTo(1);
     }
   }
@@ -221,7 +221,7 @@ class FailureTest {
       await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.SUCCEEDED);
       TaskRecord t = f.task(id);
       assertThat(t.attempt()).isEqualTo(2);
-      assertThat(t.lastErrorKind()).isEqualTo("TIMEOUT");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.TIMEOUT);
       assertThat(task.interrupted.getCount()).isZero();
     }
   }

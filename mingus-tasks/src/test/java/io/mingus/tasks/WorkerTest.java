@@ -139,7 +139,7 @@ class WorkerTest {
       TaskRecord t = f.task(id);
       assertThat(t.attempt()).isEqualTo(2);
       assertThat(t.leaseOwner()).isEqualTo("b");
-      assertThat(t.lastErrorKind()).isEqualTo("RESCUED");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.RESCUED);
       assertThat(f.strings("SELECT attempt FROM witness WHERE n = 9")).containsExactly("2");
     }
   }

@@ -2,9 +2,11 @@ package io.mingus.comms.internal;
 
 import static io.mingus.comms.internal.Rows.ts;
 
+import io.mingus.comms.Channel;
 import io.mingus.comms.CommsException;
 import io.mingus.comms.Communication;
 import io.mingus.comms.CommunicationQuery;
+import io.mingus.comms.CommunicationStatus;
 import io.mingus.comms.Page;
 import io.mingus.db.Database;
 import io.mingus.db.DatabaseErrors;
@@ -18,12 +20,15 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Writes and reads communication_metrics rows in the caller's transaction.
+ * The one owner of every statement on {@code communication_metrics}: writes and reads its rows in
+ * the caller's transaction, from the request's insert through the send task's outcome ({@code
+ * markSent}, {@code markSuppressed}, {@code markFailed}).
  *
  * <p>The idempotent insert: the unique index on idempotency_key decides which of two concurrent
  * requests with one key wins. On PostgreSQL {@code INSERT ... ON CONFLICT DO NOTHING} waits for the
@@ -35,6 +40,8 @@ public final class CommunicationStore {
   private static final String INSERT = "INSERT INTO communication_metrics (user_id, channel, message_type, status,"
       + " subject, message, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
   private static final int MAX_KEY_ATTEMPTS = 50;
+  /** The longest error text recorded; longer ones are cut. */
+  static final int MAX_ERROR = 1000;
 
   private final Database db;
 
@@ -157,6 +164,81 @@ public final class CommunicationStore {
   /** Records the id of the communication's send task. */
   public void setTask(Session session, long id, long taskId) {
     session.update("UPDATE communication_metrics SET task_id = ? WHERE id = ?", taskId, id);
+  }
+
+  /**
+   * Records the ids of the send tasks of many communications in one JDBC batch: {@code taskIds[i]}
+   * for {@code ids[i]}.
+   */
+  public void setTasks(Session session, List<Long> ids, long[] taskIds) {
+    if (ids.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = session.connection().prepareStatement(
+        "UPDATE communication_metrics SET task_id = ? WHERE id = ?")) {
+      for (int i = 0; i < ids.size(); i++) {
+        ps.setLong(1, taskIds[i]);
+        ps.setLong(2, ids.get(i));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    } catch (SQLException e) {
+      throw new CommsException("could not record the task ids of a batch of " + ids.size() + " communications: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** What a send task needs of the communication it delivers. */
+  public record Pending(long id, long userId, Channel channel, CommunicationStatus status, String subject,
+      String message) {}
+
+  /** Locks the communication ({@code FOR UPDATE}) for its send task, or empty when there is none. */
+  public Optional<Pending> lockForSend(Session session, long id) {
+    return session.queryOne("SELECT id, user_id, channel, status, subject, message FROM communication_metrics"
+        + " WHERE id = ? FOR UPDATE", rs -> new Pending(rs.getLong("id"), rs.getLong("user_id"),
+            Channel.of(rs.getString("channel")), CommunicationStatus.of(rs.getString("status")),
+            rs.getString("subject"), rs.getString("message")), id);
+  }
+
+  /** How many communications of the user were sent at or after {@code since}. */
+  public long sentSince(Session session, long userId, Instant since) {
+    return session.queryOne("SELECT COUNT(*) FROM communication_metrics WHERE user_id = ? AND status = 'sent'"
+        + " AND sent_at >= ?", rs -> rs.getLong(1), userId, ts(since)).orElse(0L);
+  }
+
+  /** Records that {@code provider} accepted the communication as {@code providerMessageId} at {@code sentAt}. */
+  public void markSent(Session session, long id, String provider, String providerMessageId, Instant sentAt) {
+    session.update("UPDATE communication_metrics SET status = 'sent', provider = ?, provider_message_id = ?,"
+        + " sent_at = ?, error = NULL WHERE id = ?", provider, providerMessageId, ts(sentAt), id);
+  }
+
+  /** Records that the user's preferences forbade the communication, and why. */
+  public void markSuppressed(Session session, long id, String reason) {
+    end(session, id, CommunicationStatus.SUPPRESSED, null, reason);
+  }
+
+  /** Records that the communication failed at {@code provider} (or before it, when null), and why. */
+  public void markFailed(Session session, long id, String provider, String error) {
+    end(session, id, CommunicationStatus.FAILED, provider, error);
+  }
+
+  private static void end(Session session, long id, CommunicationStatus status, String provider, String error) {
+    session.update("UPDATE communication_metrics SET status = ?, provider = ?, error = ? WHERE id = ?", status.label(),
+        provider, clip(error), id);
+  }
+
+  /**
+   * Marks a communication still {@code queued} failed, keeping whatever outcome it has otherwise;
+   * returns whether it was queued.
+   */
+  public boolean markFailedIfQueued(Session session, long id, String error) {
+    return session.update("UPDATE communication_metrics SET status = 'failed', error = ? WHERE id = ?"
+        + " AND status = 'queued'", clip(error), id) == 1;
+  }
+
+  /** The error text as recorded: at most {@value #MAX_ERROR} characters. */
+  static String clip(String error) {
+    return error == null || error.length() <= MAX_ERROR ? error : error.substring(0, MAX_ERROR);
   }
 
   /** The communication with this id. */

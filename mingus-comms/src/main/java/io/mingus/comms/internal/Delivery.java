@@ -9,7 +9,9 @@ import io.mingus.comms.OutgoingSms;
 import io.mingus.comms.ProviderException;
 import io.mingus.comms.Providers;
 import io.mingus.comms.SendResult;
+import io.mingus.comms.internal.CommunicationStore.Pending;
 import io.mingus.db.Session;
+import io.mingus.tasks.FailureKind;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.LocalTime;
@@ -45,20 +47,22 @@ import org.slf4j.LoggerFactory;
  */
 public final class Delivery {
   private static final Logger LOG = LoggerFactory.getLogger(Delivery.class);
-  private static final int MAX_ERROR = 1000;
 
   private final Providers providers;
   private final InstantSource clock;
+  private final CommunicationStore store;
   private final CommsMeters meters;
 
-  public Delivery(Providers providers, InstantSource clock, CommsMeters meters) {
+  /**
+   * Delivers through {@code providers}, recording outcomes through {@code store} and counting them in
+   * {@code meters}, by {@code clock}.
+   */
+  public Delivery(Providers providers, InstantSource clock, CommunicationStore store, CommsMeters meters) {
     this.providers = providers;
     this.clock = clock;
+    this.store = store;
     this.meters = meters;
   }
-
-  private record Pending(long id, long userId, Channel channel, CommunicationStatus status, String subject,
-      String message) {}
 
   private record Recipient(String email, String phone, ZoneId zone) {}
 
@@ -70,10 +74,7 @@ public final class Delivery {
    * @throws ProviderException a retryable provider failure when not the last attempt
    */
   public CommunicationStatus deliver(Session s, long id, boolean lastAttempt) {
-    Optional<Pending> locked = s.queryOne("SELECT id, user_id, channel, status, subject, message"
-        + " FROM communication_metrics WHERE id = ? FOR UPDATE", rs -> new Pending(rs.getLong("id"),
-            rs.getLong("user_id"), Channel.of(rs.getString("channel")),
-            CommunicationStatus.of(rs.getString("status")), rs.getString("subject"), rs.getString("message")), id);
+    Optional<Pending> locked = store.lockForSend(s, id);
     if (locked.isEmpty()) {
       LOG.warn("communication {} does not exist: nothing to send", id);
       return null;
@@ -92,16 +93,26 @@ public final class Delivery {
     Instant now = clock.instant();
     Optional<String> reason = rules.forbids(p.channel(), now, to.zone());
     if (reason.isEmpty()) {
-      long sentToday = s.queryOne("SELECT COUNT(*) FROM communication_metrics WHERE user_id = ? AND status = 'sent'"
-          + " AND sent_at >= ?", rs -> rs.getLong(1), p.userId(), ts(PreferenceRules.startOfDay(now, to.zone())))
-          .orElse(0L);
-      reason = rules.limitReached(sentToday);
+      reason = rules.limitReached(store.sentSince(s, p.userId(), PreferenceRules.startOfDay(now, to.zone())));
     }
     if (reason.isPresent()) {
-      end(s, p, CommunicationStatus.SUPPRESSED, null, reason.get());
+      store.markSuppressed(s, p.id(), reason.get());
+      meters.ended(s, p.channel(), CommunicationStatus.SUPPRESSED);
+      LOG.info("communication {} suppressed: {}", p.id(), reason.get());
       return CommunicationStatus.SUPPRESSED;
     }
     return callProvider(s, p, to, lastAttempt);
+  }
+
+  /**
+   * The send task failed for good without recording an outcome (a timeout, a database error,
+   * retries of an unexpected failure exhausted): the communication must not stay {@code queued}
+   * forever, so it ends {@code failed} naming the failure kind.
+   */
+  public void failedForGood(Session s, long id, Channel channel, FailureKind kind) {
+    if (store.markFailedIfQueued(s, id, "delivery failed for good (" + kind + ")")) {
+      meters.ended(s, channel, CommunicationStatus.FAILED);
+    }
   }
 
   private CommunicationStatus callProvider(Session s, Pending p, Recipient to, boolean lastAttempt) {
@@ -118,30 +129,18 @@ public final class Delivery {
       String error = (e.retryable() ? "provider unavailable, attempts exhausted: " : "provider refused: ")
           + e.getMessage();
       LOG.warn("communication {} failed at provider {}: {}", p.id(), provider, e.getMessage());
-      end(s, p, CommunicationStatus.FAILED, provider, error);
+      store.markFailed(s, p.id(), provider, error);
+      meters.ended(s, p.channel(), CommunicationStatus.FAILED);
       return CommunicationStatus.FAILED;
     }
     Instant sentAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    s.update("UPDATE communication_metrics SET status = 'sent', provider = ?, provider_message_id = ?, sent_at = ?,"
-        + " error = NULL WHERE id = ?", provider, result.providerMessageId(), ts(sentAt), p.id());
+    store.markSent(s, p.id(), provider, result.providerMessageId(), sentAt);
     EngagementStore.record(s, p.userId(), p.channel(), 1, sentAt);
     s.update("UPDATE communication_preferences SET " + (p.channel() == Channel.SMS ? "last_sms_sent" : "last_email_sent")
         + " = ? WHERE user_id = ?", ts(sentAt), p.userId());
     meters.ended(s, p.channel(), CommunicationStatus.SENT);
     LOG.info("communication {} sent by {} as {}", p.id(), provider, result.providerMessageId());
     return CommunicationStatus.SENT;
-  }
-
-  /**
-   * The send task failed for good without recording an outcome (a timeout, a database error,
-   * retries of an unexpected failure exhausted): ends a still-queued communication {@code failed}.
-   */
-  public void failedForGood(Session s, long id, Channel channel, String kind) {
-    int changed = s.update("UPDATE communication_metrics SET status = 'failed', error = ? WHERE id = ? AND status = 'queued'",
-        "delivery failed for good (" + kind + ")", id);
-    if (changed == 1) {
-      meters.ended(s, channel, CommunicationStatus.FAILED);
-    }
   }
 
   /** Calls the channel's provider with the communication id as idempotency key. */
@@ -162,16 +161,6 @@ public final class Delivery {
     } catch (RuntimeException e) {
       // A provider bug or an unexpected failure: retried like an outage, then recorded as failed.
       throw new ProviderException("provider threw " + e.getClass().getName() + ": " + e.getMessage(), true, e);
-    }
-  }
-
-  private void end(Session s, Pending p, CommunicationStatus status, String provider, String error) {
-    String clipped = error.length() > MAX_ERROR ? error.substring(0, MAX_ERROR) : error;
-    s.update("UPDATE communication_metrics SET status = ?, provider = ?, error = ? WHERE id = ?", status.label(),
-        provider, clipped, p.id());
-    meters.ended(s, p.channel(), status);
-    if (status == CommunicationStatus.SUPPRESSED) {
-      LOG.info("communication {} suppressed: {}", p.id(), clipped);
     }
   }
 }

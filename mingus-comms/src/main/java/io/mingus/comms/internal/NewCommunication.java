@@ -7,7 +7,7 @@ import java.time.Instant;
 /**
  * A communication_metrics row to insert, already validated.
  *
- * @param status {@code QUEUED} for a send; the guide's batch logging records other outcomes too
+ * @param status {@code QUEUED} for a send; {@code CommunicationTransactions.record} records any outcome
  */
 public record NewCommunication(long userId, Channel channel, String messageType, String subject, String message,
     String idempotencyKey, CommunicationStatus status, Instant createdAt) {}

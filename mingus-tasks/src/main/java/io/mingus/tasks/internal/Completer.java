@@ -28,7 +28,10 @@ public final class Completer implements Runnable {
   private final AtomicLong completed = new AtomicLong();
   private volatile boolean stopped;
 
-  /** A completer writing through {@code wdb}; it forgets written attempts in {@code inFlight}, and writes nothing once halted. */
+  /**
+   * A completer writing through {@code wdb}; it forgets written attempts in {@code inFlight}, and
+   * writes nothing once the worker halted.
+   */
   public Completer(WorkerDb wdb, InFlight inFlight, Lifecycle lifecycle) {
     this.wdb = wdb;
     this.inFlight = inFlight;

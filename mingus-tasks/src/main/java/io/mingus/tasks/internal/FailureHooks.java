@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mingus.db.Database;
 import io.mingus.db.Propagation;
 import io.mingus.db.TransactionOptions;
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.Task;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,13 +27,14 @@ public final class FailureHooks {
   }
 
   /** Runs {@code task}'s hook for task {@code id}; a failure of the hook (exception or error) is logged. */
-  <P> void tell(Task<P> task, long id, String payloadJson, String kind, String message) {
+  <P> void tell(Task<P> task, long id, String payloadJson, FailureKind kind, String message) {
     try {
       P payload = json.readValue(payloadJson, task.payloadType());
       db.inTransaction(TransactionOptions.named("task-on-failure:" + task.name()).withPropagation(Propagation.NESTED),
           s -> task.onFailure(s, payload, kind, message));
     } catch (Exception | Error e) {
-      LOG.error("task {} '{}': its onFailure hook failed; the task is recorded failed all the same", id, task.name(), e);
+      LOG.error("task {} '{}': its onFailure hook failed; the task is recorded failed all the same", id, task.name(),
+          e);
     }
   }
 }

@@ -147,7 +147,10 @@ public final class Lane implements ReadyQueue {
     }
   }
 
-  /** One turn of the fetcher: gives back stale ready tasks, waits for room, claims; returns the wait before the next. */
+  /**
+   * One turn of the fetcher: gives back stale ready tasks, waits for room, claims; returns the wait
+   * before the next turn.
+   */
   Duration step() throws InterruptedException {
     List<Execution> stale = takeStale();
     if (!stale.isEmpty()) {
@@ -177,7 +180,10 @@ public final class Lane implements ReadyQueue {
     return readyCount() > 0 && STALE.compareTo(wait) < 0 ? STALE : wait;
   }
 
-  /** Takes claimed tasks: into free slots (returned, for the caller to start) or, beyond them, into the ready buffer. */
+  /**
+   * Takes claimed tasks: into free slots (returned, for the caller to start) or, beyond them, into
+   * the ready buffer.
+   */
   List<Execution> accept(List<Execution> claimed) {
     List<Execution> start = new ArrayList<>(claimed.size());
     long now = ctx.nanoTime().getAsLong();

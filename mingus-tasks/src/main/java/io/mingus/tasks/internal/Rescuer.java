@@ -1,5 +1,6 @@
 package io.mingus.tasks.internal;
 
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.Task;
 import java.time.Duration;
 import java.time.Instant;
@@ -83,8 +84,8 @@ public final class Rescuer {
         left ? "queued again" : "failed");
     Task<?> task = ctx.tasks().get(t.name());
     if (!left && task != null) {
-      ctx.hooks().tell(task, t.id(), t.payload(), "RESCUED", "its worker stopped heartbeating before " + cutoff
-          + ", with no attempts left");
+      ctx.hooks().tell(task, t.id(), t.payload(), FailureKind.RESCUED, "its worker stopped heartbeating before "
+          + cutoff + ", with no attempts left");
     } else if (!left) {
       LOG.warn("worker {} failed task {} '{}' without telling it (its onFailure hook): this worker does not run that"
           + " task; register it here too", wdb.workerId(), t.id(), t.name());

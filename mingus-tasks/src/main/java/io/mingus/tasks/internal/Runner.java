@@ -146,7 +146,7 @@ public final class Runner implements Lane.Slots {
       }
       boolean fenced = wdb.db().fromTransaction(options(c), session -> body(x, task, session));
       x.cancelTimeout();
-      ctx.meters().ran(c.name(), "succeeded", System.nanoTime() - t0);
+      ctx.meters().ran(c.name(), Outcome.SUCCEEDED, System.nanoTime() - t0);
       if (!fenced) {
         ctx.batchCompletions().accept(x);
         handedToCompleter = true;
@@ -207,12 +207,12 @@ public final class Runner implements Lane.Slots {
     }
     if (t instanceof LeaseLostException) {
       LOG.warn(t.getMessage());
-      ctx.meters().ran(c.name(), "lease_lost", nanos);
+      ctx.meters().ran(c.name(), Outcome.LEASE_LOST, nanos);
       return;
     }
     if (x.stopping() && !x.timedOut()) {
       ctx.giveBack().giveBack(List.of(x), "give-back", wdb.clock().instant());
-      ctx.meters().ran(c.name(), "given_back", nanos);
+      ctx.meters().ran(c.name(), Outcome.GIVEN_BACK, nanos);
       return;
     }
     TaskFailure f = TaskFailure.of(t, task, x.timedOut());
@@ -245,16 +245,16 @@ public final class Runner implements Lane.Slots {
     if (rows != 1) {
       LOG.warn("task {} '{}' attempt {} failed ({}), but its lease had passed to another worker; not recorded",
           c.id(), c.name(), c.attempt(), f.kind());
-      ctx.meters().ran(c.name(), "lease_lost", nanos);
+      ctx.meters().ran(c.name(), Outcome.LEASE_LOST, nanos);
     } else if (retry) {
       LOG.warn("task {} '{}' attempt {} of {} failed ({}); runs again at {}: {}", c.id(), c.name(), c.attempt(),
           c.maxAttempts(), f.kind(), next, f.message());
-      ctx.meters().ran(c.name(), "retried", nanos);
+      ctx.meters().ran(c.name(), Outcome.RETRIED, nanos);
       ctx.meters().retried(c.name());
     } else {
       LOG.error("task {} '{}' failed for good at attempt {} of {} ({}{})", c.id(), c.name(), c.attempt(),
           c.maxAttempts(), f.kind(), f.retryable() ? ", no attempts left" : ", not retryable", t);
-      ctx.meters().ran(c.name(), "failed", nanos);
+      ctx.meters().ran(c.name(), Outcome.FAILED, nanos);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.mingus.tasks.internal;
 
 import io.mingus.db.Session;
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.TaskRecord;
 import io.mingus.tasks.TaskState;
 import java.sql.PreparedStatement;
@@ -21,9 +22,21 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The statements both engines run alike: outcomes, heartbeats, rescue and administration, plus the
- * helpers their own statements share. Timestamps are bound as {@link OffsetDateTime} in UTC, which
- * both drivers map to {@code TIMESTAMP WITH TIME ZONE} whatever the session's time zone.
+ * The statements both engines run alike, and the helpers of those they run differently.
+ *
+ * <p>How the task table is written. A row is inserted {@code queued} (attempt 0). A claim moves it
+ * to {@code running} with this worker as {@code lease_owner}, a fresh {@code heartbeat_at} and
+ * attempt + 1; the engines differ here ({@code claim}, abstract). From then on every statement a
+ * worker runs on the row is fenced by {@code id, attempt, lease_owner, state = 'running'}, so that
+ * a worker whose lease passed to another (it stopped heartbeating and was rescued) changes nothing:
+ * success ({@code succeeded}, or many at once for tasks that wrote nothing), a retry ({@code
+ * queued} at a later {@code run_at}, the error recorded), a failure for good ({@code failed}), or a
+ * give-back ({@code queued}, attempt - 1). Heartbeats touch only the owner's running rows; the
+ * rescuer locks stale rows with {@code SKIP LOCKED} and re-queues or fails them unfenced, since
+ * their owner is gone. Administration reads any row and changes only finished or queued ones.
+ *
+ * <p>Timestamps are bound as {@link OffsetDateTime} in UTC, which both drivers map to {@code
+ * TIMESTAMP WITH TIME ZONE} whatever the session's time zone.
  */
 abstract class SqlTaskStore implements TaskStore {
   static final String COLUMNS = "id, queue, name, payload, priority, state, attempt, max_attempts, run_at, lease_owner,"
@@ -146,8 +159,8 @@ abstract class SqlTaskStore implements TaskStore {
       List<Claimed> out = new ArrayList<>();
       while (rs.next()) {
         out.add(new Claimed(rs.getLong("id"), rs.getString("queue"), rs.getString("name"), rs.getString("payload"),
-            rs.getInt("attempt") + attemptOffset, rs.getInt("max_attempts"), Duration.ofMillis(rs.getLong("timeout_ms")),
-            instant(rs, "run_at"), instant(rs, "created_at")));
+            rs.getInt("attempt") + attemptOffset, rs.getInt("max_attempts"),
+            Duration.ofMillis(rs.getLong("timeout_ms")), instant(rs, "run_at"), instant(rs, "created_at")));
       }
       return out;
     }
@@ -184,14 +197,14 @@ abstract class SqlTaskStore implements TaskStore {
   public int retryLater(Session s, Claimed t, String owner, Instant runAt, TaskFailure f) {
     return s.update("UPDATE " + TABLE + " SET state = 'queued', run_at = ?, heartbeat_at = NULL,"
         + " last_error_kind = ?, last_error_message = ?, last_error_stack = ?" + FENCE,
-        ts(runAt), f.kind(), f.message(), f.stack(), t.id(), t.attempt(), owner);
+        ts(runAt), f.kind().name(), f.message(), f.stack(), t.id(), t.attempt(), owner);
   }
 
   @Override
   public int fail(Session s, Claimed t, String owner, Instant now, TaskFailure f) {
     return s.update("UPDATE " + TABLE + " SET state = 'failed', finished_at = ?, heartbeat_at = NULL,"
         + " last_error_kind = ?, last_error_message = ?, last_error_stack = ?" + FENCE,
-        ts(now), f.kind(), f.message(), f.stack(), t.id(), t.attempt(), owner);
+        ts(now), f.kind().name(), f.message(), f.stack(), t.id(), t.attempt(), owner);
   }
 
   @Override
@@ -221,14 +234,15 @@ abstract class SqlTaskStore implements TaskStore {
   @Override
   public int rescue(Session s, long id, boolean attemptsLeft, String rescuer, Instant now, Instant cutoff) {
     String message = "its worker stopped heartbeating before " + cutoff + "; rescued by worker " + rescuer;
+    String kind = FailureKind.RESCUED.name();
     if (attemptsLeft) {
       return s.update("UPDATE " + TABLE + " SET state = 'queued', run_at = ?, lease_owner = NULL, heartbeat_at = NULL,"
-          + " last_error_kind = 'RESCUED', last_error_message = ? WHERE id = ? AND state = 'running'",
-          ts(now), message, id);
+          + " last_error_kind = ?, last_error_message = ? WHERE id = ? AND state = 'running'",
+          ts(now), kind, message, id);
     }
     return s.update("UPDATE " + TABLE + " SET state = 'failed', finished_at = ?, heartbeat_at = NULL,"
-        + " last_error_kind = 'RESCUED', last_error_message = ? WHERE id = ? AND state = 'running'",
-        ts(now), message + ", with no attempts left", id);
+        + " last_error_kind = ?, last_error_message = ? WHERE id = ? AND state = 'running'",
+        ts(now), kind, message + ", with no attempts left", id);
   }
 
   // ---- administration
@@ -271,7 +285,8 @@ abstract class SqlTaskStore implements TaskStore {
   @Override
   public boolean retry(Session s, long id, Instant now) {
     return s.update("UPDATE " + TABLE + " SET state = 'queued', attempt = 0, run_at = ?, lease_owner = NULL,"
-        + " heartbeat_at = NULL, started_at = NULL, finished_at = NULL WHERE id = ? AND state IN ('failed', 'cancelled')",
+        + " heartbeat_at = NULL, started_at = NULL, finished_at = NULL"
+        + " WHERE id = ? AND state IN ('failed', 'cancelled')",
         ts(now), id) == 1;
   }
 
@@ -283,14 +298,16 @@ abstract class SqlTaskStore implements TaskStore {
 
   /** The finished tasks that one prune batch deletes: finished before a cutoff, up to a limit. */
   static String pruneSelect() {
-    return "SELECT id FROM " + TABLE + " WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_at < ? LIMIT ?";
+    return "SELECT id FROM " + TABLE + " WHERE state IN ('succeeded', 'failed', 'cancelled')"
+        + " AND finished_at < ? LIMIT ?";
   }
 
   static TaskRecord record(ResultSet rs) throws SQLException {
     return new TaskRecord(rs.getLong("id"), rs.getString("queue"), rs.getString("name"), rs.getString("payload"),
         rs.getInt("priority"), TaskState.of(rs.getString("state")), rs.getInt("attempt"), rs.getInt("max_attempts"),
         instant(rs, "run_at"), rs.getString("lease_owner"), instant(rs, "heartbeat_at"), rs.getString("unique_key"),
-        rs.getString("last_error_kind"), rs.getString("last_error_message"), rs.getString("last_error_stack"),
+        FailureKind.ofStored(rs.getString("last_error_kind")), rs.getString("last_error_message"),
+        rs.getString("last_error_stack"),
         instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "finished_at"));
   }
 }

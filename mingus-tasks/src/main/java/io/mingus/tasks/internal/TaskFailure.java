@@ -3,6 +3,7 @@ package io.mingus.tasks.internal;
 import io.mingus.db.DatabaseError;
 import io.mingus.db.DatabaseErrors;
 import io.mingus.db.ErrorKind;
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskException;
 import java.io.PrintWriter;
@@ -11,13 +12,12 @@ import java.io.StringWriter;
 /**
  * How one failed attempt is recorded and whether it is retried.
  *
- * @param kind an {@link ErrorKind} name, {@code TIMEOUT}, {@code VALIDATION}, {@code PAYLOAD}, {@code TASK}
- *     (a failure the task declared retryable) or {@code UNKNOWN}
+ * @param kind why it failed
  * @param retryable whether the task is re-queued (while attempts remain)
  * @param message the exception's class and message, at most 2,000 characters
  * @param stack the stack trace, at most {@value #MAX_STACK} characters
  */
-public record TaskFailure(String kind, boolean retryable, String message, String stack) {
+public record TaskFailure(FailureKind kind, boolean retryable, String message, String stack) {
   static final int MAX_MESSAGE = 2000;
   static final int MAX_STACK = 4000;
 
@@ -40,23 +40,23 @@ public record TaskFailure(String kind, boolean retryable, String message, String
     String message = trim(failure.getClass().getName() + ": " + failure.getMessage(), MAX_MESSAGE);
     String stack = trim(stackOf(failure), MAX_STACK);
     if (timedOut || failure instanceof TimeoutException) {
-      return new TaskFailure("TIMEOUT", true, message, stack);
+      return new TaskFailure(FailureKind.TIMEOUT, true, message, stack);
     }
     if (failure instanceof PayloadException) {
-      return new TaskFailure("PAYLOAD", false, message, stack);
+      return new TaskFailure(FailureKind.PAYLOAD, false, message, stack);
     }
     DatabaseError db = DatabaseErrors.classify(failure);
     boolean declared = task != null && safeIsRetryable(task, failure);
     if (db.kind() != ErrorKind.UNKNOWN) {
-      return new TaskFailure(db.kind().name(), db.retryable() || declared, message, stack);
+      return new TaskFailure(FailureKind.of(db.kind()), db.retryable() || declared, message, stack);
     }
     if (declared) {
-      return new TaskFailure("TASK", true, message, stack);
+      return new TaskFailure(FailureKind.TASK, true, message, stack);
     }
     if (failure instanceof IllegalArgumentException) {
-      return new TaskFailure("VALIDATION", false, message, stack);
+      return new TaskFailure(FailureKind.VALIDATION, false, message, stack);
     }
-    return new TaskFailure("UNKNOWN", false, message, stack);
+    return new TaskFailure(FailureKind.UNKNOWN, false, message, stack);
   }
 
   private static boolean safeIsRetryable(Task<?> task, Throwable failure) {

@@ -42,12 +42,12 @@ public final class TaskMeters {
         .register(registry)).record(latency.isNegative() ? Duration.ZERO : latency);
   }
 
-  void ran(String name, String outcome, long nanos) {
-    String key = name + '\n' + outcome;
+  void ran(String name, Outcome outcome, long nanos) {
+    String key = name + '\n' + outcome.label();
     runs.computeIfAbsent(key, k -> Timer.builder("mingus.tasks.run").description("run time of one attempt")
-        .tags("name", name, "outcome", outcome).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        .tags("name", name, "outcome", outcome.label()).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     outcomes.computeIfAbsent(key, k -> Counter.builder("mingus.tasks.outcomes").description("attempts by outcome")
-        .tags("name", name, "outcome", outcome).register(registry)).increment();
+        .tags("name", name, "outcome", outcome.label()).register(registry)).increment();
   }
 
   void retried(String name) {

@@ -122,7 +122,10 @@ public interface TaskStore {
   /** The newest tasks first, filtered by state and queue (each {@code null} for all). */
   List<TaskRecord> list(Session s, TaskState state, String queue, int limit);
 
-  /** The number of tasks per queue and state, queues in name order; only queued and running ones when {@code active}. */
+  /**
+   * The number of tasks per queue and state, queues in name order; only queued and running ones
+   * when {@code active}.
+   */
   Map<String, Map<TaskState, Long>> counts(Session s, boolean active);
 
   /** One task, or empty. */

@@ -17,7 +17,8 @@ final class TokenBucket {
 
   TokenBucket(double perSecond, InstantSource clock) {
     if (!(perSecond > 0) || Double.isInfinite(perSecond)) {
-      throw new IllegalArgumentException("a rate limit must be a positive number of tasks per second, was " + perSecond);
+      throw new IllegalArgumentException("a rate limit must be a positive number of tasks per second, was "
+          + perSecond);
     }
     this.perSecond = perSecond;
     this.capacity = Math.max(1, perSecond);

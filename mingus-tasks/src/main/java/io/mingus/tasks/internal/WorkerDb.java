@@ -21,7 +21,8 @@ public record WorkerDb(Database db, TaskStore store, String workerId, InstantSou
 
   /** A transaction {@code tasks.<name>} of its own on the worker pool (claims, heartbeats, rescue). */
   public static TransactionOptions control(String name) {
-    return TransactionOptions.named("tasks." + name).withPool(PoolName.WORKER).withPropagation(Propagation.REQUIRES_NEW);
+    return TransactionOptions.named("tasks." + name).withPool(PoolName.WORKER)
+        .withPropagation(Propagation.REQUIRES_NEW);
   }
 
   /** A control transaction that is retried on retryable errors: it records an outcome that must not be lost. */

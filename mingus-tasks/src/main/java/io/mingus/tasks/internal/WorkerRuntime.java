@@ -134,7 +134,8 @@ public final class WorkerRuntime {
    */
   public void start() {
     if (!lifecycle.move(Lifecycle.State.NEW, Lifecycle.State.RUNNING)) {
-      throw new IllegalStateException("worker " + setup.id() + " was already started (state " + lifecycle.state() + ")");
+      throw new IllegalStateException("worker " + setup.id() + " was already started (state " + lifecycle.state()
+          + ")");
     }
     logStart();
     setup.wakeups().add(waker);

@@ -32,7 +32,11 @@ class LaneTest {
   }
 
   private Lane lane(int concurrency, int ahead) {
-    return new Lane(new Lane.Context("w1", "q", concurrency, ahead, POLL, lifecycle, breakerOpen::get, claims,
+    return lane(concurrency, ahead, POLL);
+  }
+
+  private Lane lane(int concurrency, int ahead, Duration poll) {
+    return new Lane(new Lane.Context("w1", "q", concurrency, ahead, poll, lifecycle, breakerOpen::get, claims,
         (first, ready) -> started.add(first), (xs, why, runAt) -> givenBack.add(new GivenBack(xs, why, runAt)),
         d -> nextWait.apply(d), InstantSource.fixed(NOW), nanos::get));
   }
@@ -193,13 +197,13 @@ class LaneTest {
 
   @Test
   void a_wake_ends_the_idle_wait_at_once() throws Exception {
-    Lane lane = lane(1, 0);
+    Lane lane = lane(1, 0, Duration.ofMinutes(10));
     lane.start();
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> claims.wants.size() == 1);
 
     claims.add(1, "t");
     lane.wake();
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(4)).until(() -> started.size() == 1);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> started.size() == 1);
     lane.stop();
     assertThat(lane.join(Duration.ofSeconds(10))).isTrue();
   }

@@ -55,7 +55,8 @@ class LoopTest {
       assertThat(loop.join(Duration.ofSeconds(10))).isTrue();
 
       assertThat(log.messages(Level.INFO)).containsExactly(
-          "worker w1: claiming failed; trying again in 1 ms until it works: java.lang.IllegalStateException: database down",
+          "worker w1: claiming failed; trying again in 1 ms until it works:"
+              + " java.lang.IllegalStateException: database down",
           "worker w1: claiming works again after 3 failures");
       assertThat(log.messages(Level.DEBUG)).as("the backoff doubles up to its cap")
           .contains("worker w1: claiming failed again (2 times); trying again in 2 ms: java.lang.IllegalStateException:"

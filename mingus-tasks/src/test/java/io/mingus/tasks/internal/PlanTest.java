@@ -26,7 +26,8 @@ class PlanTest {
         s.update("ANALYZE mingus_tasks");
       });
 
-      String claim = genericPlan(f, "claim_plan", "varchar, timestamptz, timestamptz, varchar, timestamptz, varchar, int4",
+      String claim = genericPlan(f, "claim_plan",
+          "varchar, timestamptz, timestamptz, varchar, timestamptz, varchar, int4",
           PostgresTaskStore.claimSql(1), "'w1', now(), now(), 'default', now(), 'test.noop', 16");
       assertThat(claim).contains("mingus_tasks_claim").contains("mingus_tasks_pkey").doesNotContain("Seq Scan");
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mingus.db.Session;
 import io.mingus.db.TestEngine;
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskContext;
 import io.mingus.tasks.TaskRecord;
@@ -47,8 +48,8 @@ class RescuerTest {
     public void run(TaskContext ctx, N p) {}
 
     @Override
-    public void onFailure(Session session, N p, String kind, String message) {
-      session.update("INSERT INTO witness (n, attempt) VALUES (?, ?)", p.n(), kind.equals("RESCUED") ? 1 : 0);
+    public void onFailure(Session session, N p, FailureKind kind, String message) {
+      session.update("INSERT INTO witness (n, attempt) VALUES (?, ?)", p.n(), kind == FailureKind.RESCUED ? 1 : 0);
     }
   }
 
@@ -83,7 +84,7 @@ class RescuerTest {
       assertThat(t.leaseOwner()).isNull();
       assertThat(t.attempt()).as("the lost attempt counts").isEqualTo(1);
       assertThat(t.runAt()).isEqualTo(now.get());
-      assertThat(t.lastErrorKind()).isEqualTo("RESCUED");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.RESCUED);
       assertThat(t.lastErrorMessage()).contains("rescued by worker rescuer");
       assertThat(f.task(fresh).state()).as("its heartbeat is recent enough").isEqualTo(TaskState.RUNNING);
       assertThat(woken).containsExactly("mail");
@@ -104,7 +105,7 @@ class RescuerTest {
       TaskRecord t = f.task(id);
       assertThat(t.state()).isEqualTo(TaskState.FAILED);
       assertThat(t.finishedAt()).isEqualTo(now.get());
-      assertThat(t.lastErrorKind()).isEqualTo("RESCUED");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.RESCUED);
       assertThat(t.lastErrorMessage()).endsWith("with no attempts left");
       assertThat(f.count("SELECT COUNT(*) FROM witness WHERE n = 7 AND attempt = 1")).as("told kind RESCUED")
           .isEqualTo(1);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mingus.db.RetryPolicy;
 import io.mingus.db.Session;
 import io.mingus.db.TestEngine;
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskContext;
 import io.mingus.tasks.TaskRecord;
@@ -173,7 +174,7 @@ class RunnerTest {
       TaskRecord t = r.f.task(x.claimed().id());
       assertThat(t.state()).isEqualTo(TaskState.QUEUED);
       assertThat(t.runAt()).as("half of the first retry's ceiling of 1 s").isEqualTo(T0.plusMillis(500));
-      assertThat(t.lastErrorKind()).isEqualTo("DEADLOCK");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.DEADLOCK);
       assertThat(t.lastErrorMessage()).contains("deadlock detected");
       assertThat(t.attempt()).isEqualTo(1);
       assertThat(r.f.count("SELECT COUNT(*) FROM witness")).isZero();
@@ -208,7 +209,7 @@ class RunnerTest {
 
       TaskRecord t = r.f.task(x.claimed().id());
       assertThat(t.state()).isEqualTo(TaskState.FAILED);
-      assertThat(t.lastErrorKind()).isEqualTo("PAYLOAD");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.PAYLOAD);
       assertThat(t.lastErrorMessage()).contains("cannot be read as").contains(N.class.getName());
       assertThat(r.f.count("SELECT COUNT(*) FROM witness")).as("no hook, no run").isZero();
     }
@@ -223,7 +224,7 @@ class RunnerTest {
 
       TaskRecord t = r.f.task(x.claimed().id());
       assertThat(t.state()).isEqualTo(TaskState.QUEUED);
-      assertThat(t.lastErrorKind()).isEqualTo("TIMEOUT");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.TIMEOUT);
       assertThat(t.lastErrorMessage()).as("what the interrupted task threw").contains("InterruptedException");
     }
   }
@@ -344,7 +345,7 @@ class RunnerTest {
       }
 
       @Override
-      public void onFailure(Session session, N p, String kind, String message) {
+      public void onFailure(Session session, N p, FailureKind kind, String message) {
         session.update("INSERT INTO witness (n) VALUES (?)", -p.n());
       }
     };

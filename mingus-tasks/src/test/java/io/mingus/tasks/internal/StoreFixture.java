@@ -54,7 +54,8 @@ final class StoreFixture implements AutoCloseable {
   /** Claims up to {@code limit} tasks of {@code queue} named {@code name} for {@code owner} at {@code now}. */
   List<TaskStore.Claimed> claim(String queue, String name, int limit, String owner, Instant now) {
     try {
-      return db.fromTransaction(WorkerDb.control("claim"), s -> store.claim(s, queue, List.of(name), limit, owner, now));
+      return db.fromTransaction(WorkerDb.control("claim"),
+          s -> store.claim(s, queue, List.of(name), limit, owner, now));
     } catch (SQLException e) {
       throw new AssertionError(e);
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mingus.db.Session;
 import io.mingus.db.TestEngine;
+import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.TaskRecord;
 import io.mingus.tasks.TaskState;
 import java.sql.SQLException;
@@ -89,7 +90,7 @@ class TaskStoreTest {
       TaskStore.Claimed c = f.claim("q", "test.task", 1, "w1", T0).getFirst();
       TaskStore.Claimed stale = new TaskStore.Claimed(c.id(), c.queue(), c.name(), c.payload(), c.attempt() + 1,
           c.maxAttempts(), c.timeout(), c.runAt(), c.createdAt());
-      TaskFailure failure = new TaskFailure("TASK", true, "boom", "stack");
+      TaskFailure failure = new TaskFailure(FailureKind.TASK, true, "boom", "stack");
       Instant later = T0.plusSeconds(5);
 
       f.db.inTransaction(s -> {
@@ -104,7 +105,7 @@ class TaskStoreTest {
       TaskRecord t = f.task(c.id());
       assertThat(t.state()).isEqualTo(TaskState.QUEUED);
       assertThat(t.runAt()).isEqualTo(later);
-      assertThat(t.lastErrorKind()).isEqualTo("TASK");
+      assertThat(t.lastErrorKind()).isEqualTo(FailureKind.TASK);
       assertThat(t.lastErrorMessage()).isEqualTo("boom");
       assertThat(t.lastErrorStack()).isEqualTo("stack");
       assertThat(t.heartbeatAt()).isNull();
