@@ -305,12 +305,28 @@ public final class CommunicationStore {
   }
 
   /**
-   * How many of the user's communications were sent at or after {@code since}: counted once per
-   * user, when the daily limit's counter row of a user is created.
+   * How many of each user's communications were sent at or after that user's instant: counted once
+   * per user, when the daily limit's counter row of the user is created. PostgreSQL: one statement
+   * for all of them.
    */
-  public long sentSince(Session session, long userId, Instant since) {
-    return session.queryOne("SELECT COUNT(*) FROM communication_metrics WHERE user_id = ? AND status = 'sent'"
-        + " AND sent_at >= ?", rs -> rs.getLong(1), userId, ts(since)).orElse(0L);
+  public Map<Long, Long> sentSince(Session session, Map<Long, Instant> since) {
+    Map<Long, Long> out = new HashMap<>();
+    if (since.isEmpty()) {
+      return out;
+    }
+    String count = "SELECT COUNT(*) FROM communication_metrics c WHERE c.user_id = %s AND c.status = 'sent'"
+        + " AND c.sent_at >= %s";
+    if (session.dialect() == Dialect.POSTGRESQL) {
+      List<Map.Entry<Long, Instant>> users = new ArrayList<>(since.entrySet());
+      session.query("SELECT v.user_id, (" + count.formatted("v.user_id", "v.since") + ") FROM unnest(CAST(? AS"
+          + " bigint[]), CAST(? AS timestamptz[])) AS v(user_id, since)", rs -> out.put(rs.getLong(1), rs.getLong(2)),
+          users.stream().map(Map.Entry::getKey).toArray(Long[]::new),
+          users.stream().map(e -> e.getValue().toString()).toArray(String[]::new));
+      return out;
+    }
+    since.forEach((user, at) -> out.put(user, session.queryOne(count.formatted("?", "?"), rs -> rs.getLong(1), user,
+        ts(at)).orElse(0L)));
+    return out;
   }
 
   /** The error text as recorded: at most {@value #MAX_ERROR} characters. */

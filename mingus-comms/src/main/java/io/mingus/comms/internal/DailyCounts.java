@@ -14,7 +14,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.ToLongBiFunction;
+import java.util.function.Function;
 
 /**
  * The daily limit's counter, {@code daily_send_counts}: one row per user holding the user's current
@@ -26,8 +26,8 @@ import java.util.function.ToLongBiFunction;
  * after waiting for a concurrent one). On PostgreSQL the users of a batch whose whole wish fits go
  * in one statement; the others (over the limit, or with no row yet) are locked in user-id order,
  * granted what is left, and written. A user's row is created at the first reservation, seeded with
- * the sends of the current day recorded before the counter existed (one count per user, ever), so
- * an upgrade does not reset the day's count. The row's day never moves back: a reservation for an
+ * the sends of the current day recorded before the counter existed (one count per user, ever, in
+ * one statement for the users of a batch), so an upgrade does not reset the day's count. The row's day never moves back: a reservation for an
  * older day (a worker whose clock is behind) counts on the row's newer day. Stateless, thread-safe.
  */
 public final class DailyCounts {
@@ -55,9 +55,10 @@ public final class DailyCounts {
 
   /**
    * Grants each user what fits within the limit of their current day; the rows stay locked until
-   * the transaction ends. {@code seed} counts a user's sends since an instant (for new rows).
+   * the transaction ends. {@code seed} counts users' sends since their instants (for new rows).
    */
-  public static Map<Long, Grant> reserve(Session s, List<Want> wants, ToLongBiFunction<Long, Instant> seed) {
+  public static Map<Long, Grant> reserve(Session s, List<Want> wants,
+      Function<Map<Long, Instant>, Map<Long, Long>> seed) {
     List<Want> sorted = new ArrayList<>(wants);
     sorted.sort(Comparator.comparingLong(Want::userId));
     Map<Long, Grant> out = new HashMap<>();
@@ -97,14 +98,17 @@ public final class DailyCounts {
   }
 
   /** Locks the rows (creating missing ones), grants what is left of each limit, writes the rows. */
-  private static Map<Long, Grant> reserveLocked(Session s, List<Want> wants, ToLongBiFunction<Long, Instant> seed) {
+  private static Map<Long, Grant> reserveLocked(Session s, List<Want> wants,
+      Function<Map<Long, Instant>, Map<Long, Long>> seed) {
     Map<Long, Row> rows = lock(s, wants);
-    for (Want w : wants) {
-      if (!rows.containsKey(w.userId())) {
-        create(s, w.userId(), w.day(), (int) Math.min(Integer.MAX_VALUE, seed.applyAsLong(w.userId(), w.dayStart())));
-      }
-    }
     if (rows.size() < wants.size()) {
+      Map<Long, Instant> missing = new java.util.LinkedHashMap<>();
+      for (Want w : wants) {
+        if (!rows.containsKey(w.userId())) {
+          missing.put(w.userId(), w.dayStart());
+        }
+      }
+      create(s, wants, seed.apply(missing));
       rows = lock(s, wants);
     }
     Map<Long, Grant> out = new HashMap<>();
@@ -140,32 +144,42 @@ public final class DailyCounts {
   }
 
   /**
-   * Creates a user's row unless a concurrent transaction did: PostgreSQL's {@code ON CONFLICT DO
-   * NOTHING} waits for it; on H2 the insert runs under a savepoint and a duplicate key is undone.
+   * Creates the rows of the users in {@code seeds} (user id to the sends counted so far today)
+   * unless a concurrent transaction did: PostgreSQL's {@code ON CONFLICT DO NOTHING} waits for it,
+   * in one statement for all of them; on H2 each insert runs under a savepoint and a duplicate key
+   * is undone.
    */
-  private static void create(Session s, long userId, LocalDate day, int sends) {
-    String insert = "INSERT INTO daily_send_counts (user_id, local_day, sends) VALUES (?, ?, ?)";
+  private static void create(Session s, List<Want> wants, Map<Long, Long> seeds) {
+    List<Want> missing = wants.stream().filter(w -> seeds.containsKey(w.userId())).toList();
     if (s.dialect() == Dialect.POSTGRESQL) {
-      s.update(insert + " ON CONFLICT (user_id) DO NOTHING", userId, day, sends);
+      s.update("INSERT INTO daily_send_counts (user_id, local_day, sends) SELECT * FROM unnest(CAST(? AS bigint[]),"
+          + " CAST(? AS date[]), CAST(? AS int[])) ORDER BY 1 ON CONFLICT (user_id) DO NOTHING",
+          missing.stream().map(Want::userId).toArray(Long[]::new),
+          missing.stream().map(w -> w.day().toString()).toArray(String[]::new),
+          missing.stream().map(w -> (int) Math.min(Integer.MAX_VALUE, seeds.get(w.userId()))).toArray(Integer[]::new));
       return;
     }
     Connection c = s.connection();
-    try {
-      Savepoint sp = c.setSavepoint();
-      try (PreparedStatement ps = c.prepareStatement(insert)) {
-        ps.setLong(1, userId);
-        ps.setObject(2, day);
-        ps.setInt(3, sends);
-        ps.executeUpdate();
-        c.releaseSavepoint(sp);
-      } catch (SQLException e) {
-        c.rollback(sp);
-        if (!"23505".equals(e.getSQLState())) {
-          throw e;
+    for (Want w : missing) {
+      try {
+        Savepoint sp = c.setSavepoint();
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO daily_send_counts (user_id, local_day, sends)"
+            + " VALUES (?, ?, ?)")) {
+          ps.setLong(1, w.userId());
+          ps.setObject(2, w.day());
+          ps.setInt(3, (int) Math.min(Integer.MAX_VALUE, seeds.get(w.userId())));
+          ps.executeUpdate();
+          c.releaseSavepoint(sp);
+        } catch (SQLException e) {
+          c.rollback(sp);
+          if (!"23505".equals(e.getSQLState())) {
+            throw e;
+          }
         }
+      } catch (SQLException e) {
+        throw new CommsException("could not create the daily send count of user " + w.userId() + ": " + e.getMessage(),
+            e);
       }
-    } catch (SQLException e) {
-      throw new CommsException("could not create the daily send count of user " + userId + ": " + e.getMessage(), e);
     }
   }
 

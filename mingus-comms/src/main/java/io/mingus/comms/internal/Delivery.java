@@ -122,7 +122,7 @@ public final class Delivery {
       wants.add(new DailyCounts.Want(c.userId(), today, today.atStartOfDay(c.zone()).toInstant(), cs.size(),
           c.rules().dailyLimit()));
     }
-    Map<Long, DailyCounts.Grant> grants = DailyCounts.reserve(s, wants, (user, since) -> store.sentSince(s, user, since));
+    Map<Long, DailyCounts.Grant> grants = DailyCounts.reserve(s, wants, since -> store.sentSince(s, since));
     for (List<Sendable> cs : needSlot.values()) {
       DailyCounts.Grant g = grants.get(cs.getFirst().userId());
       for (int k = 0; k < cs.size(); k++) {
