@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * <p>How a worker is put together. Each moving part is a service of its own, built here from a
  * narrow context, and none of them knows this class: a {@link Lane} per queue claims through the
  * {@link Claimer} and starts slots on the {@link Runner}, which runs attempts and writes their
- * outcomes, handing the completions of tasks that wrote nothing to the {@link Completer}; attempts
+ * outcomes, handing the completions of tasks that wrote nothing to the {@link Completer}; a {@link
+ * io.mingus.tasks.PhasedTask} is prepared by the claimer in the claim's transaction, called on its
+ * slot holding no connection, and recorded by the completer with its completion; attempts
  * given back go through {@link GiveBack}; the {@link InFlight} set holds every attempt from claim to
  * outcome, and the {@link Heartbeater} refreshes their leases. The {@link Rescuer} puts back tasks of
  * silent workers, the {@link DepthSampler} samples queue depths, the {@link ScheduleEnqueuer}
