@@ -128,8 +128,8 @@ class ConsoleHistoryTest {
     }
 
     @Override
-    public String breakerState(PoolName pool) {
-      return "closed";
+    public io.mingus.db.BreakerState breakerState(PoolName pool) {
+      return io.mingus.db.BreakerState.CLOSED;
     }
 
     @Override
