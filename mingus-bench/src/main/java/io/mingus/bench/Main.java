@@ -33,9 +33,10 @@ public final class Main {
         }
         case "tasks" -> TasksBench.run(TasksBench.Settings.from(new Args(rest)), System.out);
         case "http" -> HttpBench.run(HttpBench.Settings.from(new Args(rest)), System.out);
+        case "sends" -> SendsBench.run(SendsBench.Settings.from(new Args(rest)), System.out);
         case "-h", "--help", "help" -> usage();
         default -> {
-          System.err.println("unknown command '" + argv[0] + "': use db, scope or tasks");
+          System.err.println("unknown command '" + argv[0] + "': use db, scope, scope-cpu, tasks, http or sends");
           System.exit(2);
         }
       }
@@ -86,6 +87,10 @@ public final class Main {
           tasks  the task queue (no-op and log-communication tasks, enqueue rate, pickup latency) vs db-scheduler
           http   POST /api/communications against a running mingus serve (workers on)
                  --base-url http://127.0.0.1:8080 --schema SERVER_DB_SCHEMA --concurrency 1,16,64 --seconds 10 --users 200
+          sends  a real mingus worker process (the shaded jar) draining N queued SMS: outbox and a local HTTP SMS API
+                 --sms 50000 --users 10000 --concurrency 1000 --pool 20 --providers outbox,http --latency-ms 100
+                 --rounds 2 --reference-tasks 20000 --round-trip-sms 10000 (0: none) [--jfr DIR]
+                 [--worker-jvm-args "..."] [--jar mingus-server/target/mingus.jar] [--database mingus_bench_sends]
         The database is BENCH_DATABASE_URL (default jdbc:postgresql://127.0.0.1:5432/test), user BENCH_DATABASE_USER
         (postgres), password BENCH_DATABASE_PASSWORD; each command works in a schema of its own.""");
   }

@@ -46,8 +46,9 @@ import java.util.Objects;
  *
  * <p>{@link #send} records the communication as {@code queued} and enqueues its send task in one
  * transaction (joining the caller's, if any): the task exists if and only if the record does. A
- * send task ({@link SendSmsTask}, {@link SendEmailTask}) then applies the user's preferences, calls
- * the provider and records the outcome. Reads use the main pool, so a communication is visible
+ * send task ({@link SendSmsTask}, {@link SendEmailTask}) then applies the user's preferences and
+ * reserves the send in one short transaction, calls the provider holding no connection, and records
+ * the outcome in another. Reads use the main pool, so a communication is visible
  * right after {@code send} returns. Holds no resources of its own: closing the {@link Database}
  * ends it.
  */

@@ -37,7 +37,7 @@ final class CommsFixture implements AutoCloseable {
   final MutableClock clock = new MutableClock(NOON_UTC);
   final Path outbox;
   final CommunicationService comms;
-  private Worker worker;
+  private final List<Worker> workers = new java.util.ArrayList<>();
 
   CommsFixture(TestEngine engine) {
     this(engine, UnaryOperator.identity());
@@ -67,13 +67,19 @@ final class CommsFixture implements AutoCloseable {
 
   /** Starts a worker on the comms queue: polls every 50 ms, retries after 10-50 ms. */
   Worker startWorker() {
-    worker = Worker.builder(db, queue)
+    return startWorker(b -> b);
+  }
+
+  /** Starts a worker as {@link #startWorker()} with {@code tweak}'s changes (concurrency 4 unless it sets one). */
+  Worker startWorker(UnaryOperator<Worker.Builder> tweak) {
+    Worker.Builder b = Worker.builder(db, queue)
         .register(comms.tasks().toArray(Task<?>[]::new))
         .queue(CommunicationService.QUEUE, 4)
         .pollInterval(Duration.ofMillis(50))
         .retryPolicy(RetryPolicy.of(5, Duration.ofMillis(10)).withMaxAttempts(5))
-        .shutdownTimeout(Duration.ofSeconds(10))
-        .build();
+        .shutdownTimeout(Duration.ofSeconds(10));
+    Worker worker = tweak.apply(b).build();
+    workers.add(worker);
     worker.start();
     return worker;
   }
@@ -121,9 +127,7 @@ final class CommsFixture implements AutoCloseable {
   @Override
   public void close() {
     try {
-      if (worker != null) {
-        worker.close();
-      }
+      workers.forEach(Worker::close);
     } finally {
       testDb.close();
     }

@@ -7,7 +7,9 @@ import io.mingus.db.TestEngine;
 import io.mingus.tasks.FailureKind;
 import io.mingus.tasks.Task;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -26,17 +28,24 @@ class CommunicationStoreTest {
       Instant at = CommsFixture.NOON_UTC.plusSeconds(5);
 
       f.db.inTransaction(s -> {
-        CommunicationStore.Pending p = store.lockForSend(s, sent).orElseThrow();
+        Map<Long, CommunicationStore.Sendable> locked = store.lockForSend(s, List.of(sent, suppressed, failed, -1L));
+        assertThat(locked).as("an id with no row is absent").containsOnlyKeys(sent, suppressed, failed);
+        CommunicationStore.Sendable p = locked.get(sent);
         assertThat(p.userId()).isEqualTo(u.id());
         assertThat(p.channel()).isEqualTo(Channel.SMS);
         assertThat(p.status()).isEqualTo(CommunicationStatus.QUEUED);
         assertThat(p.message()).isEqualTo("one");
-        store.markSent(s, sent, "outbox", "m-1", at);
-        store.markSuppressed(s, suppressed, "quiet hours");
-        store.markFailed(s, failed, "outbox", "x".repeat(5000));
-        assertThat(store.sentSince(s, u.id(), at)).isEqualTo(1);
-        assertThat(store.sentSince(s, u.id(), at.plusMillis(1))).isZero();
-        assertThat(store.lockForSend(s, -1)).isEmpty();
+        LocalDate day = LocalDate.of(2026, 1, 1);
+        store.markReserved(s, List.of(new CommunicationStore.Reserved(sent, CommunicationStatus.SENDING, day, null),
+            new CommunicationStore.Reserved(failed, CommunicationStatus.SENDING, day, null),
+            new CommunicationStore.Reserved(suppressed, CommunicationStatus.SUPPRESSED, null, "quiet hours")));
+        assertThat(store.markDelivered(s, List.of(
+            new CommunicationStore.Delivered(sent, CommunicationStatus.SENT, "outbox", "m-1", at, null),
+            new CommunicationStore.Delivered(failed, CommunicationStatus.FAILED, "outbox", null, null, "x".repeat(5000)),
+            new CommunicationStore.Delivered(suppressed, CommunicationStatus.SENT, "outbox", "m-x", at, null))))
+            .as("only communications still sending take an outcome").containsExactlyInAnyOrder(sent, failed);
+        assertThat(store.sentSince(s, Map.of(u.id(), at)).get(u.id())).isEqualTo(1);
+        assertThat(store.sentSince(s, Map.of(u.id(), at.plusMillis(1))).get(u.id())).isZero();
       });
 
       Communication c = f.comms.communication(sent);
@@ -52,12 +61,17 @@ class CommunicationStoreTest {
 
   @ParameterizedTest
   @EnumSource(TestEngine.class)
-  void a_send_task_that_fails_for_good_fails_only_a_communication_still_queued(TestEngine engine) throws Exception {
+  void a_send_task_that_fails_for_good_fails_only_a_communication_without_an_outcome(TestEngine engine) throws Exception {
     try (CommsFixture f = new CommsFixture(engine)) {
       User u = f.user("hook@example.com");
       long queued = f.comms.send(CommsFixture.sms(u.id(), "one")).id();
       long sent = f.comms.send(CommsFixture.sms(u.id(), "two")).id();
-      f.db.inTransaction(s -> new CommunicationStore(f.db).markSent(s, sent, "outbox", "m-2", CommsFixture.NOON_UTC));
+      CommunicationStore store = new CommunicationStore(f.db);
+      f.db.inTransaction(s -> {
+        store.markReserved(s, List.of(new CommunicationStore.Reserved(sent, CommunicationStatus.SENDING, null, null)));
+        store.markDelivered(s, List.of(
+            new CommunicationStore.Delivered(sent, CommunicationStatus.SENT, "outbox", "m-2", CommsFixture.NOON_UTC, null)));
+      });
       @SuppressWarnings("unchecked")
       Task<SendPayload> smsTask = (Task<SendPayload>) f.comms.tasks().stream()
           .filter(t -> t instanceof SendSmsTask).findFirst().orElseThrow();

@@ -18,7 +18,7 @@ class SendTest {
 
   static Communication awaitFinal(CommsFixture f, long id) {
     return await().atMost(BOUND).pollInterval(Duration.ofMillis(50))
-        .until(() -> f.comms.communication(id), c -> c.status() != CommunicationStatus.QUEUED);
+        .until(() -> f.comms.communication(id), c -> c.status().isFinal());
   }
 
   @ParameterizedTest

@@ -18,7 +18,8 @@ final class WorkerCommand implements Callable<Integer> {
   MingusCommand parent;
 
   @Option(names = "--concurrency", defaultValue = "4",
-      description = "tasks run at once per queue (default: ${DEFAULT-VALUE})")
+      description = "tasks in flight per queue, each on a virtual thread; a send holds no database connection"
+          + " while its provider is called, so this may be far above the worker pool (default: ${DEFAULT-VALUE})")
   int concurrency;
 
   @Option(names = "--queues", split = ",", description = "queues to serve (default: comms,default)")

@@ -10,7 +10,12 @@ public interface TaskContext {
 
   /**
    * The task's own transaction on the worker pool; it commits together with the task's completion
-   * record, fenced by the attempt, so the task's writes commit at most once.
+   * record, fenced by the attempt, so the task's writes commit at most once. In a {@link
+   * PhasedTask}: the transaction of the phase ({@code prepare} or {@code record}), shared with the
+   * other tasks of its batch.
+   *
+   * @throws IllegalStateException in a {@link PhasedTask}'s {@code call}, which runs outside any
+   *     transaction
    */
   Session session();
 

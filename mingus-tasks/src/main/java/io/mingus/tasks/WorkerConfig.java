@@ -31,11 +31,12 @@ import java.util.function.Supplier;
  * {@link Worker#builder} takes the same settings and builds the worker directly.
  *
  * @param tasks the tasks this worker runs, by name; it claims only tasks whose name is here
- * @param queues the queues it serves and the concurrency of each (running tasks at once, each
- *     holding a worker-pool connection), in the order given
+ * @param queues the queues it serves and the concurrency of each (tasks in flight at once, each on a
+ *     virtual thread of its own; a {@link Task} holds a worker-pool connection while it runs, a
+ *     {@link PhasedTask} only while it prepares alone), in the order given
  * @param claimAhead whether each queue also claims up to {@value #CLAIM_AHEAD_FACTOR} times its
- *     concurrency in tasks ready to run beyond the running ones, so that a slot whose task ends
- *     starts the next one without waiting for a claim
+ *     concurrency (at most {@value #MAX_READY}) in tasks ready to run beyond the running ones, so
+ *     that a slot whose task ends starts the next one without waiting for a claim
  * @param pollInterval how often an idle queue looks for due tasks (NOTIFY wakes it earlier on PostgreSQL)
  * @param heartbeatInterval how often the leases of this worker's tasks are refreshed; below {@code rescueAfter}
  * @param rescueAfter a running task whose heartbeat is older than this is put back by any worker
@@ -67,6 +68,13 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
    * (db-scheduler's lock-and-fetch default holds up to three times its threads).
    */
   public static final int CLAIM_AHEAD_FACTOR = 2;
+  /**
+   * With claiming ahead, the ready buffer of a queue holds at most this many tasks, whatever its
+   * concurrency: enough to hide a claim's latency at thousands of tasks a second, few enough that a
+   * queue of concurrency 1,000 does not hold (and heartbeat) 2,000 tasks that other workers could
+   * run.
+   */
+  public static final int MAX_READY = 256;
   /** One second: polling is the fallback on PostgreSQL and H2's only way across processes. */
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
   /** Ten seconds, a sixth of {@link #DEFAULT_RESCUE_AFTER}. */
@@ -152,7 +160,7 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
 
   /** How many claimed tasks a queue of this concurrency keeps ready beyond its running ones. */
   public int readyBuffer(int concurrency) {
-    return claimAhead ? CLAIM_AHEAD_FACTOR * concurrency : 0;
+    return claimAhead ? Math.min(CLAIM_AHEAD_FACTOR * concurrency, MAX_READY) : 0;
   }
 
   /**
@@ -240,9 +248,11 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
     }
 
     /**
-     * Serves queue {@code name} with up to {@code concurrency} tasks at once (default: queue {@value
-     * #DEFAULT_QUEUE} with {@value #DEFAULT_CONCURRENCY}). Each running task holds a worker-pool
-     * connection.
+     * Serves queue {@code name} with up to {@code concurrency} tasks in flight at once (default:
+     * queue {@value #DEFAULT_QUEUE} with {@value #DEFAULT_CONCURRENCY}), each on a virtual thread of
+     * its own. A {@link Task} holds a worker-pool connection while it runs, so a queue of such tasks
+     * needs a pool about as large as its concurrency; a {@link PhasedTask} holds none during its call,
+     * so a thousand of them in flight share a pool of a few connections.
      */
     public B queue(String name, int concurrency) {
       queues.put(name, concurrency(name, concurrency));
@@ -256,8 +266,8 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
     }
 
     /**
-     * Whether each queue claims up to {@value #CLAIM_AHEAD_FACTOR} times its concurrency in tasks
-     * ready to run beyond the running ones (default true), so that a slot whose task ends starts the
+     * Whether each queue claims up to {@value #CLAIM_AHEAD_FACTOR} times its concurrency (at most
+     * {@value #MAX_READY}) in tasks ready to run beyond the running ones (default true), so that a slot whose task ends starts the
      * next one without waiting for a claim. Claimed tasks that wait over a second for a slot (the
      * running tasks are long) are given back to the queue for other workers, and the queue stops
      * claiming ahead for 10 s. Off: a queue claims only into free slots.

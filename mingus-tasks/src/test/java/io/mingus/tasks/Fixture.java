@@ -40,6 +40,11 @@ final class Fixture implements AutoCloseable {
     return new Fixture(engine, clock, 12);
   }
 
+  /** With a worker pool of {@code workerPool} connections. */
+  static Fixture open(TestEngine engine, InstantSource clock, int workerPool) {
+    return new Fixture(engine, clock, workerPool);
+  }
+
   /** A builder with fast polling and this fixture's clock; the worker is closed with the fixture. */
   Worker.Builder worker(String id) {
     return Worker.builder(db, queue).id(id).clock(clock).pollInterval(Duration.ofMillis(50))

@@ -21,14 +21,28 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * The one owner of every statement on {@code communication_metrics}: writes and reads its rows in
- * the caller's transaction, from the request's insert through the send task's outcome ({@code
- * markSent}, {@code markSuppressed}, {@code markFailed}).
+ * The one owner of the statements on {@code communication_metrics}: writes and reads its rows in
+ * the caller's transaction, from the request's insert to the send task's reservation ({@link
+ * #lockForSend}, {@link #markReserved}) and outcome ({@link #markDelivered}, {@link
+ * #failIfPending}).
+ *
+ * <p>The send task's statements take many communications at once: on PostgreSQL each is one
+ * statement whatever their number ({@code WHERE id = ANY(?)}, or {@code UPDATE ... FROM unnest(...)}
+ * with one array per column), on H2 a JDBC batch of one-row statements (H2 runs in the process: a
+ * statement costs no round trip).
  *
  * <p>The idempotent insert: the unique index on idempotency_key decides which of two concurrent
  * requests with one key wins. On PostgreSQL {@code INSERT ... ON CONFLICT DO NOTHING} waits for the
@@ -188,57 +202,178 @@ public final class CommunicationStore {
     }
   }
 
-  /** What a send task needs of the communication it delivers. */
-  public record Pending(long id, long userId, Channel channel, CommunicationStatus status, String subject,
-      String message) {}
+  /** A communication a send task is about to send: its row, its recipient and the recipient's rules. */
+  public record Sendable(long id, long userId, Channel channel, CommunicationStatus status, String subject,
+      String message, LocalDate countedDay, String email, String phone, ZoneId zone, PreferenceRules rules) {}
 
-  /** Locks the communication ({@code FOR UPDATE}) for its send task, or empty when there is none. */
-  public Optional<Pending> lockForSend(Session session, long id) {
-    return session.queryOne("SELECT id, user_id, channel, status, subject, message FROM communication_metrics"
-        + " WHERE id = ? FOR UPDATE", rs -> new Pending(rs.getLong("id"), rs.getLong("user_id"),
-            Channel.of(rs.getString("channel")), CommunicationStatus.of(rs.getString("status")),
-            rs.getString("subject"), rs.getString("message")), id);
+  /** A reservation to write: {@code sending} counted on a day, or {@code suppressed} with the reason. */
+  public record Reserved(long id, CommunicationStatus status, LocalDate countedDay, String error) {}
+
+  /** An outcome to write: {@code sent} with the provider's id and time, or {@code failed} with the reason. */
+  public record Delivered(long id, CommunicationStatus status, String provider, String providerMessageId,
+      Instant sentAt, String error) {}
+
+  /** What {@link #failIfPending} changed: whose communication, and the day it was counted on (or null). */
+  public record Released(long userId, LocalDate countedDay) {}
+
+  /**
+   * Locks these communications ({@code FOR UPDATE}, in id order) and reads each with its
+   * recipient's address, time zone and preferences (the defaults when the user has none); ids with
+   * no row are absent from the result.
+   */
+  public Map<Long, Sendable> lockForSend(Session session, Collection<Long> ids) {
+    Map<Long, Sendable> out = new HashMap<>();
+    if (ids.isEmpty()) {
+      return out;
+    }
+    session.query("SELECT c.id, c.user_id, c.channel, c.status, c.subject, c.message, c.counted_day, u.email,"
+        + " u.phone, u.timezone, p.user_id AS prefs, p.sms_enabled, p.email_enabled, p.quiet_hours_start,"
+        + " p.quiet_hours_end, p.daily_limit FROM communication_metrics c JOIN users u ON u.id = c.user_id"
+        + " LEFT JOIN communication_preferences p ON p.user_id = c.user_id WHERE c.id = ANY (?) ORDER BY c.id"
+        + " FOR UPDATE OF c", rs -> {
+          rs.getLong("prefs");
+          PreferenceRules rules = rs.wasNull() ? PreferenceRules.defaults() : new PreferenceRules(
+              rs.getBoolean("sms_enabled"), rs.getBoolean("email_enabled"),
+              rs.getObject("quiet_hours_start", LocalTime.class), rs.getObject("quiet_hours_end", LocalTime.class),
+              rs.getInt("daily_limit"));
+          Sendable c = new Sendable(rs.getLong("id"), rs.getLong("user_id"), Channel.of(rs.getString("channel")),
+              CommunicationStatus.of(rs.getString("status")), rs.getString("subject"), rs.getString("message"),
+              rs.getObject("counted_day", LocalDate.class), rs.getString("email"), rs.getString("phone"),
+              ZoneId.of(rs.getString("timezone")), rules);
+          out.put(c.id(), c);
+          return null;
+        }, (Object) ids.toArray(Long[]::new));
+    return out;
   }
 
-  /** How many communications of the user were sent at or after {@code since}. */
-  public long sentSince(Session session, long userId, Instant since) {
-    return session.queryOne("SELECT COUNT(*) FROM communication_metrics WHERE user_id = ? AND status = 'sent'"
-        + " AND sent_at >= ?", rs -> rs.getLong(1), userId, ts(since)).orElse(0L);
-  }
-
-  /** Records that {@code provider} accepted the communication as {@code providerMessageId} at {@code sentAt}. */
-  public void markSent(Session session, long id, String provider, String providerMessageId, Instant sentAt) {
-    session.update("UPDATE communication_metrics SET status = 'sent', provider = ?, provider_message_id = ?,"
-        + " sent_at = ?, error = NULL WHERE id = ?", provider, providerMessageId, ts(sentAt), id);
-  }
-
-  /** Records that the user's preferences forbade the communication, and why. */
-  public void markSuppressed(Session session, long id, String reason) {
-    end(session, id, CommunicationStatus.SUPPRESSED, null, reason);
-  }
-
-  /** Records that the communication failed at {@code provider} (or before it, when null), and why. */
-  public void markFailed(Session session, long id, String provider, String error) {
-    end(session, id, CommunicationStatus.FAILED, provider, error);
-  }
-
-  private static void end(Session session, long id, CommunicationStatus status, String provider, String error) {
-    session.update("UPDATE communication_metrics SET status = ?, provider = ?, error = ? WHERE id = ?", status.label(),
-        provider, clip(error), id);
+  /** Writes phase 1's reservations: status, the day counted on, and the error (null unless suppressed). */
+  public void markReserved(Session session, List<Reserved> rows) {
+    if (rows.isEmpty()) {
+      return;
+    }
+    if (session.dialect() == Dialect.POSTGRESQL) {
+      session.update("UPDATE communication_metrics c SET status = v.status, counted_day = v.day, error = v.error"
+          + " FROM unnest(CAST(? AS bigint[]), CAST(? AS varchar[]), CAST(? AS date[]), CAST(? AS varchar[]))"
+          + " AS v(id, status, day, error) WHERE c.id = v.id",
+          rows.stream().map(Reserved::id).toArray(Long[]::new),
+          rows.stream().map(r -> r.status().label()).toArray(String[]::new),
+          rows.stream().map(r -> r.countedDay() == null ? null : r.countedDay().toString()).toArray(String[]::new),
+          rows.stream().map(r -> clip(r.error())).toArray(String[]::new));
+      return;
+    }
+    batch(session, "UPDATE communication_metrics SET status = ?, counted_day = ?, error = ? WHERE id = ?", rows,
+        (ps, r) -> {
+          ps.setString(1, r.status().label());
+          ps.setObject(2, r.countedDay());
+          ps.setString(3, clip(r.error()));
+          ps.setLong(4, r.id());
+        });
   }
 
   /**
-   * Marks a communication still {@code queued} failed, keeping whatever outcome it has otherwise;
-   * returns whether it was queued.
+   * Writes phase 3's outcomes to communications still {@code sending}; returns the ids it changed.
+   * A sent one keeps the day it was counted on; a failed one no longer counts.
    */
-  public boolean markFailedIfQueued(Session session, long id, String error) {
-    return session.update("UPDATE communication_metrics SET status = 'failed', error = ? WHERE id = ?"
-        + " AND status = 'queued'", clip(error), id) == 1;
+  public Set<Long> markDelivered(Session session, List<Delivered> rows) {
+    if (rows.isEmpty()) {
+      return Set.of();
+    }
+    if (session.dialect() == Dialect.POSTGRESQL) {
+      return new HashSet<>(session.query("UPDATE communication_metrics c SET status = v.status, provider = v.provider,"
+          + " provider_message_id = v.pmid, sent_at = v.sent_at, error = v.error,"
+          + " counted_day = CASE WHEN v.status = 'sent' THEN c.counted_day END"
+          + " FROM unnest(CAST(? AS bigint[]), CAST(? AS varchar[]), CAST(? AS varchar[]), CAST(? AS varchar[]),"
+          + " CAST(? AS timestamptz[]), CAST(? AS varchar[])) AS v(id, status, provider, pmid, sent_at, error)"
+          + " WHERE c.id = v.id AND c.status = 'sending' RETURNING c.id", rs -> rs.getLong(1),
+          rows.stream().map(Delivered::id).toArray(Long[]::new),
+          rows.stream().map(r -> r.status().label()).toArray(String[]::new),
+          rows.stream().map(Delivered::provider).toArray(String[]::new),
+          rows.stream().map(Delivered::providerMessageId).toArray(String[]::new),
+          rows.stream().map(r -> r.sentAt() == null ? null : r.sentAt().toString()).toArray(String[]::new),
+          rows.stream().map(r -> clip(r.error())).toArray(String[]::new)));
+    }
+    int[] counts = batch(session, "UPDATE communication_metrics SET status = ?, provider = ?, provider_message_id = ?,"
+        + " sent_at = ?, error = ?, counted_day = CASE WHEN ? = 'sent' THEN counted_day END WHERE id = ?"
+        + " AND status = 'sending'", rows, (ps, r) -> {
+          ps.setString(1, r.status().label());
+          ps.setString(2, r.provider());
+          ps.setString(3, r.providerMessageId());
+          ps.setObject(4, ts(r.sentAt()));
+          ps.setString(5, clip(r.error()));
+          ps.setString(6, r.status().label());
+          ps.setLong(7, r.id());
+        });
+    Set<Long> changed = new HashSet<>();
+    for (int k = 0; k < counts.length; k++) {
+      if (counts[k] > 0) {
+        changed.add(rows.get(k).id());
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * Marks a communication still {@code queued} or {@code sending} failed with {@code error};
+   * returns what it released (whose, and the day it was counted on), or empty when it had an
+   * outcome already.
+   */
+  public Optional<Released> failIfPending(Session session, long id, String error) {
+    Optional<Released> pending = session.queryOne("SELECT user_id, counted_day FROM communication_metrics"
+        + " WHERE id = ? AND status IN ('queued', 'sending') FOR UPDATE",
+        rs -> new Released(rs.getLong(1), rs.getObject(2, LocalDate.class)), id);
+    pending.ifPresent(p -> session.update("UPDATE communication_metrics SET status = 'failed', error = ?,"
+        + " counted_day = NULL WHERE id = ?", clip(error), id));
+    return pending;
+  }
+
+  /**
+   * How many of each user's communications were sent at or after that user's instant: counted once
+   * per user, when the daily limit's counter row of the user is created. PostgreSQL: one statement
+   * for all of them.
+   */
+  public Map<Long, Long> sentSince(Session session, Map<Long, Instant> since) {
+    Map<Long, Long> out = new HashMap<>();
+    if (since.isEmpty()) {
+      return out;
+    }
+    String count = "SELECT COUNT(*) FROM communication_metrics c WHERE c.user_id = %s AND c.status = 'sent'"
+        + " AND c.sent_at >= %s";
+    if (session.dialect() == Dialect.POSTGRESQL) {
+      List<Map.Entry<Long, Instant>> users = new ArrayList<>(since.entrySet());
+      session.query("SELECT v.user_id, (" + count.formatted("v.user_id", "v.since") + ") FROM unnest(CAST(? AS"
+          + " bigint[]), CAST(? AS timestamptz[])) AS v(user_id, since)", rs -> out.put(rs.getLong(1), rs.getLong(2)),
+          users.stream().map(Map.Entry::getKey).toArray(Long[]::new),
+          users.stream().map(e -> e.getValue().toString()).toArray(String[]::new));
+      return out;
+    }
+    since.forEach((user, at) -> out.put(user, session.queryOne(count.formatted("?", "?"), rs -> rs.getLong(1), user,
+        ts(at)).orElse(0L)));
+    return out;
   }
 
   /** The error text as recorded: at most {@value #MAX_ERROR} characters. */
   static String clip(String error) {
     return error == null || error.length() <= MAX_ERROR ? error : error.substring(0, MAX_ERROR);
+  }
+
+  /** Binds one row of a JDBC batch. */
+  @FunctionalInterface
+  interface Binder<T> {
+    void bind(PreparedStatement ps, T row) throws SQLException;
+  }
+
+  /** Runs {@code sql} once per row in one JDBC batch; returns the update counts. */
+  static <T> int[] batch(Session session, String sql, List<T> rows, Binder<T> binder) {
+    try (PreparedStatement ps = session.connection().prepareStatement(sql)) {
+      for (T row : rows) {
+        binder.bind(ps, row);
+        ps.addBatch();
+      }
+      return ps.executeBatch();
+    } catch (SQLException e) {
+      throw new CommsException("a batch of " + rows.size() + " statements failed in transaction '" + session.name()
+          + "' (SQLState " + e.getSQLState() + "): " + e.getMessage(), e);
+    }
   }
 
   /** The communication with this id. */

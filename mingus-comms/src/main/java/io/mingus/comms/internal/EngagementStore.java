@@ -11,6 +11,9 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * Changes user_engagement_metrics atomically in SQL: one statement adds to the counters and
@@ -76,6 +79,43 @@ public final class EngagementStore {
             + userId + ": " + e.getMessage(), e);
       }
     }
+  }
+
+  /** What one user's sends of a batch add to the user's counters. */
+  public record Sends(long userId, int sms, int email, Instant at) {}
+
+  /**
+   * Adds many users' sends: on PostgreSQL in one statement, its rows inserted (and so locked) in
+   * user-id order, so that two batches sharing users cannot deadlock; on H2 one user at a time.
+   */
+  public static void recordAll(Session session, List<Sends> sends) {
+    if (sends.isEmpty()) {
+      return;
+    }
+    List<Sends> sorted = new ArrayList<>(sends);
+    sorted.sort(Comparator.comparingLong(Sends::userId));
+    if (session.dialect() != Dialect.POSTGRESQL) {
+      for (Sends s : sorted) {
+        if (s.sms() > 0) {
+          record(session, s.userId(), Channel.SMS, s.sms(), s.at());
+        }
+        if (s.email() > 0) {
+          record(session, s.userId(), Channel.EMAIL, s.email(), s.at());
+        }
+      }
+      return;
+    }
+    session.update("INSERT INTO user_engagement_metrics AS e (user_id, total_communications, sms_count, email_count,"
+        + " last_activity) SELECT v.user_id, v.sms + v.email, v.sms, v.email, v.at FROM unnest(CAST(? AS bigint[]),"
+        + " CAST(? AS bigint[]), CAST(? AS bigint[]), CAST(? AS timestamptz[])) AS v(user_id, sms, email, at)"
+        + " ORDER BY v.user_id ON CONFLICT (user_id) DO UPDATE SET"
+        + " total_communications = e.total_communications + EXCLUDED.total_communications,"
+        + " sms_count = e.sms_count + EXCLUDED.sms_count, email_count = e.email_count + EXCLUDED.email_count,"
+        + " last_activity = GREATEST(e.last_activity, EXCLUDED.last_activity)",
+        sorted.stream().map(Sends::userId).toArray(Long[]::new),
+        sorted.stream().map(s -> (long) s.sms()).toArray(Long[]::new),
+        sorted.stream().map(s -> (long) s.email()).toArray(Long[]::new),
+        sorted.stream().map(s -> s.at().toString()).toArray(String[]::new));
   }
 
   /** Creates a user's zero counters. */

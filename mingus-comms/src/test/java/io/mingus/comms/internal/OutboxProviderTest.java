@@ -31,23 +31,30 @@ class OutboxProviderTest {
   @TempDir
   Path dir;
 
-  private final List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<ILoggingEvent> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>() {
     @Override
     protected void append(ILoggingEvent e) {
-      logged.add(e.getFormattedMessage());
+      logged.add(e);
     }
   };
+
+  private ch.qos.logback.classic.Level level;
 
   @BeforeEach
   void captureLog() {
     appender.start();
-    ((Logger) LoggerFactory.getLogger(OutboxProvider.class)).addAppender(appender);
+    Logger logger = (Logger) LoggerFactory.getLogger(OutboxProvider.class);
+    level = logger.getLevel();
+    logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
+    logger.addAppender(appender);
   }
 
   @AfterEach
   void releaseLog() {
-    ((Logger) LoggerFactory.getLogger(OutboxProvider.class)).detachAppender(appender);
+    Logger logger = (Logger) LoggerFactory.getLogger(OutboxProvider.class);
+    logger.detachAppender(appender);
+    logger.setLevel(level);
   }
 
   @Test
@@ -60,8 +67,10 @@ class OutboxProviderTest {
 
     List<String> lines = Files.readAllLines(file);
     assertThat(lines).hasSize(2);
-    assertThat(logged).hasSize(2);
-    assertThat(logged.getFirst()).contains("sms communication 7").doesNotContain("quoted").doesNotContain("DROP");
+    assertThat(logged).as("one DEBUG line per message, none at INFO").hasSize(2)
+        .allMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.DEBUG);
+    assertThat(logged.getFirst().getFormattedMessage()).contains("sms communication 7").doesNotContain("quoted")
+        .doesNotContain("DROP");
     JsonNode sms = JSON.readTree(lines.get(0));
     assertThat(sms.get("channel").asText()).isEqualTo("sms");
     assertThat(sms.get("communication_id").asLong()).isEqualTo(7);
@@ -96,6 +105,55 @@ class OutboxProviderTest {
       ids.add(node.get("communication_id").asLong());
     }
     assertThat(ids).hasSize(200);
+  }
+
+  @Test
+  void sends_arriving_while_a_batch_is_written_go_together_in_the_next_one() throws Exception {
+    Path file = dir.resolve("outbox.jsonl");
+    java.util.concurrent.atomic.AtomicReference<OutboxProvider> ref = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+    // the first batch (one line) is held back until the 99 other sends wait for the next one
+    OutboxProvider box = new OutboxProvider(file, java.time.Clock.systemUTC(), () -> {
+      if (first.getAndSet(false)) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> ref.get().waiting() == 99);
+      }
+    });
+    ref.set(box);
+    try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> futures = new ArrayList<>();
+      futures.add(pool.submit(() -> box.send(new OutgoingSms(0, "0", "+14155550100", "first"))));
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> box.batches() == 1);
+      for (int i = 1; i < 100; i++) {
+        long id = i;
+        futures.add(pool.submit(() -> box.send(new OutgoingSms(id, Long.toString(id), "+14155550100", "m" + id))));
+      }
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    }
+    assertThat(box.batches()).as("one append and one fsync for the 99 that waited").isEqualTo(2);
+    assertThat(Files.readAllLines(file)).hasSize(100).allSatisfy(line -> JSON.readTree(line));
+  }
+
+  @Test
+  void a_line_torn_by_a_crash_is_ended_before_the_next_one_is_written() throws Exception {
+    Path file = dir.resolve("outbox.jsonl");
+    Files.writeString(file, "{\"id\":\"outbox-1\",\"communication_id\":1,\"chan");
+    new OutboxProvider(file).send(new OutgoingSms(2, "2", "+14155550100", "after the crash"));
+
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(2);
+    assertThat(JSON.readTree(lines.get(1)).get("body").asText()).isEqualTo("after the crash");
+  }
+
+  @Test
+  void a_write_that_fails_fails_its_sends_as_retryable() throws Exception {
+    Path notAFile = Files.createDirectories(dir.resolve("taken"));
+    OutboxProvider box = new OutboxProvider(notAFile);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> box.send(new OutgoingSms(3, "3", "+14155550100", "x")))
+        .isInstanceOf(io.mingus.comms.ProviderException.class)
+        .hasMessageContaining("could not append communication 3 to the outbox")
+        .matches(e -> ((io.mingus.comms.ProviderException) e).retryable());
   }
 
   @Test

@@ -8,6 +8,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and the timeout watchdog race for its phase with compare-and-set, so a timeout interrupts only a
  * task that is still in {@code Task.run}; shutdown marks it stopping (its attempt is given back,
  * not failed) or abandoned (given back without it). Thread-safe.
+ *
+ * <p>A {@link io.mingus.tasks.PhasedTask}'s attempt also carries what its phases handed on: the
+ * payload read at claim, whether {@code prepare} ran (with the claim, or not yet) and what it
+ * returned, and the outcome of {@code call}. These are set by one thread and read by the next one
+ * through the lane's or the completer's queue, which orders them.
  */
 public final class Execution {
   private static final int RUNNING = 0;
@@ -21,6 +26,20 @@ public final class Execution {
   private volatile ScheduledFuture<?> timeout;
   private volatile boolean stopping;
   private volatile boolean abandoned;
+  private volatile Object payload;
+  private volatile Preparation preparation = Preparation.NOT_YET;
+  private volatile Object prepared;
+  private volatile Object outcome;
+
+  /** Where a phased task's {@code prepare} stands for this attempt. */
+  enum Preparation {
+    /** Not run yet: the slot runs it in a transaction of its own. */
+    NOT_YET,
+    /** Ran and committed (with the claim): {@link #prepared()} holds what it returned. */
+    PREPARED,
+    /** Ran, returned {@code null}, and the task was marked succeeded in the same transaction. */
+    DONE
+  }
 
   /** An attempt of the task just claimed. */
   public Execution(TaskStore.Claimed claimed) {
@@ -30,6 +49,37 @@ public final class Execution {
   /** The claimed row. */
   public TaskStore.Claimed claimed() {
     return claimed;
+  }
+
+  /** The payload, once read (phased tasks, at claim); null before. */
+  Object payload() {
+    return payload;
+  }
+
+  void payload(Object p) {
+    payload = p;
+  }
+
+  Preparation preparation() {
+    return preparation;
+  }
+
+  Object prepared() {
+    return prepared;
+  }
+
+  /** Records what {@code prepare} returned: a reservation, or null (the task is done). */
+  void prepared(Object value) {
+    prepared = value;
+    preparation = value == null ? Preparation.DONE : Preparation.PREPARED;
+  }
+
+  Object outcome() {
+    return outcome;
+  }
+
+  void outcome(Object o) {
+    outcome = o;
   }
 
   /** Called by the slot's thread before the task runs: interrupts meant for the attempt reach it. */

@@ -153,6 +153,16 @@ final class H2TaskStore extends SqlTaskStore {
     }
   }
 
+  /** H2 has no {@code RETURNING}: its data change delta table ({@code FINAL TABLE}) says which rows changed. */
+  @Override
+  public List<Long> succeedAll(Session s, List<Claimed> tasks, String owner, Instant now) {
+    if (tasks.isEmpty()) {
+      return List.of();
+    }
+    return s.query("SELECT id FROM FINAL TABLE (" + succeedAllSql(tasks.size()) + ")", rs -> rs.getLong(1),
+        succeedAllParams(tasks, owner, now));
+  }
+
   @Override
   public int prune(Session s, Instant cutoff, int limit) {
     return s.update("DELETE FROM " + TABLE + " WHERE id IN (" + pruneSelect() + ")", ts(cutoff), limit);

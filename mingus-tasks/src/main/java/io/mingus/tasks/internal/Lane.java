@@ -40,6 +40,11 @@ public final class Lane implements ReadyQueue {
   public static final Duration STALE = Duration.ofSeconds(1);
   /** How long a lane stops claiming ahead after giving back stale ready tasks. */
   public static final Duration AHEAD_PAUSE = Duration.ofSeconds(10);
+  /**
+   * The most tasks one claim takes: a queue of concurrency 1,000 fills its slots in a few short
+   * transactions, the first slots starting while the next claim runs, rather than in one long one.
+   */
+  public static final int MAX_CLAIM = 500;
 
   /** Claims tasks of a queue for this worker: registered in flight, not yet started. */
   @FunctionalInterface
@@ -158,7 +163,7 @@ public final class Lane implements ReadyQueue {
           + " for {} s", ctx.workerId(), stale.size(), ctx.queue(), STALE.toMillis(), AHEAD_PAUSE.toSeconds());
       ctx.giveBack().giveBack(stale, "give-back-stale", ctx.clock().instant());
     }
-    int want = awaitRoom();
+    int want = Math.min(awaitRoom(), MAX_CLAIM);
     if (want == 0) {
       // not claiming any more: the worker stops this fetcher, and its stop ends the wait
       return ctx.lifecycle().claiming() ? Duration.ZERO : ctx.pollInterval();

@@ -111,6 +111,27 @@ final class PostgresTaskStore extends SqlTaskStore {
         + " FROM claimed ORDER BY priority DESC, run_at, id";
   }
 
+  /**
+   * One statement whatever the number of tasks, so that its plan is prepared once: the attempts
+   * come as two arrays, and the rows changed are returned.
+   */
+  @Override
+  public List<Long> succeedAll(Session s, List<Claimed> tasks, String owner, Instant now) {
+    if (tasks.isEmpty()) {
+      return List.of();
+    }
+    Long[] ids = new Long[tasks.size()];
+    Integer[] attempts = new Integer[tasks.size()];
+    for (int k = 0; k < tasks.size(); k++) {
+      ids[k] = tasks.get(k).id();
+      attempts[k] = tasks.get(k).attempt();
+    }
+    return s.query("UPDATE " + TABLE + " t SET state = 'succeeded', finished_at = ?, heartbeat_at = NULL"
+        + " FROM unnest(CAST(? AS bigint[]), CAST(? AS int[])) AS v(id, attempt) WHERE t.id = v.id"
+        + " AND t.attempt = v.attempt AND t.lease_owner = ? AND t.state = 'running' RETURNING t.id",
+        rs -> rs.getLong(1), ts(now), ids, attempts, owner);
+  }
+
   @Override
   public int prune(Session s, Instant cutoff, int limit) {
     return s.update(pruneSql(), ts(cutoff), limit);

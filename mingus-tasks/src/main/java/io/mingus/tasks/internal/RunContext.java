@@ -3,7 +3,10 @@ package io.mingus.tasks.internal;
 import io.mingus.db.Session;
 import io.mingus.tasks.TaskContext;
 
-/** What a running task sees; records whether the task asked for its session. Used on the task's thread only. */
+/**
+ * What a running task sees; records whether the task asked for its session. Used on one thread at
+ * a time. In a phased task's call phase it has no session: {@link #session()} says so.
+ */
 final class RunContext implements TaskContext {
   private final Session session;
   private final TaskStore.Claimed claimed;
@@ -14,6 +17,11 @@ final class RunContext implements TaskContext {
     this.claimed = claimed;
   }
 
+  /** The context of a phased task's call: no transaction. */
+  static RunContext outsideTransaction(TaskStore.Claimed claimed) {
+    return new RunContext(null, claimed);
+  }
+
   /** Whether the task asked for its session (and so may have written through it). */
   boolean used() {
     return used;
@@ -21,6 +29,11 @@ final class RunContext implements TaskContext {
 
   @Override
   public Session session() {
+    if (session == null) {
+      throw new IllegalStateException("task " + claimed.id() + " '" + claimed.name() + "' asked for a session in its"
+          + " call phase, which runs outside any transaction and holds no connection: read in prepare, write in"
+          + " record");
+    }
     used = true;
     return session;
   }

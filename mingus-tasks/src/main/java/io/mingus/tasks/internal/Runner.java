@@ -6,6 +6,7 @@ import io.mingus.db.Propagation;
 import io.mingus.db.RetryPolicy;
 import io.mingus.db.Session;
 import io.mingus.db.TransactionOptions;
+import io.mingus.tasks.PhasedTask;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskContext;
 import io.mingus.tasks.TaskException;
@@ -17,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +33,9 @@ import org.slf4j.MDC;
  * included. A task whose transaction wrote nothing (it never asked for its session and the driver
  * shows no pending transaction) has no effects to fence: its completion goes to the batch completer
  * instead, after its transaction ends.
+ *
+ * <p>A {@link PhasedTask} runs through its phases instead ({@link PhasedRun}): no transaction is
+ * open around it, and its slot holds a connection only while it prepares alone.
  *
  * <p>A failure rolls the task's transaction back; the outcome (re-queued with backoff, failed for
  * good and the task told, or given back at shutdown) is written in a new transaction. A watchdog
@@ -53,14 +56,15 @@ public final class Runner implements Lane.Slots {
    * @param timeouts runs the timeout watchdogs
    * @param limits rate limits, taken when a task starts
    * @param inFlight the attempts this worker holds
-   * @param batchCompletions takes attempts that wrote nothing, to complete them in batches
+   * @param completions takes attempts that wrote nothing, and phased attempts after their call, to
+   *     complete them in batches
    * @param giveBack gives attempts back at shutdown or for a rate limit
    * @param hooks tells tasks that failed for good
    * @param lifecycle whether the worker halted
    */
   public record Context(WorkerDb wdb, Map<String, Task<?>> tasks, ObjectMapper json, RetryPolicy retryPolicy,
       DoubleSupplier random, TaskMeters meters, ScheduledExecutorService timeouts, RateLimits limits, InFlight inFlight,
-      Consumer<Execution> batchCompletions, GiveBack giveBack, FailureHooks hooks, Lifecycle lifecycle) {}
+      Completions completions, GiveBack giveBack, FailureHooks hooks, Lifecycle lifecycle) {}
 
   /** Thrown inside a task's transaction when its completion fence matched no row. */
   static final class LeaseLostException extends TaskException {
@@ -85,10 +89,12 @@ public final class Runner implements Lane.Slots {
 
   private final Context ctx;
   private final WorkerDb wdb;
+  private final PhasedRun phased;
 
   public Runner(Context ctx) {
     this.ctx = ctx;
     this.wdb = ctx.wdb();
+    this.phased = new PhasedRun(ctx.wdb(), ctx.json(), ctx.meters(), ctx.completions(), ctx.lifecycle());
   }
 
   /**
@@ -144,11 +150,15 @@ public final class Runner implements Lane.Slots {
       } catch (RejectedExecutionException stopped) {
         throw new StoppedException();
       }
+      if (task instanceof PhasedTask<?, ?, ?> p) {
+        phased.run(x, p, t0);
+        return;
+      }
       boolean fenced = wdb.db().fromTransaction(options(c), session -> body(x, task, session));
       x.cancelTimeout();
       ctx.meters().ran(c.name(), Outcome.SUCCEEDED, System.nanoTime() - t0);
       if (!fenced) {
-        ctx.batchCompletions().accept(x);
+        ctx.completions().add(x);
         handedToCompleter = true;
       }
     } catch (Throwable t) {

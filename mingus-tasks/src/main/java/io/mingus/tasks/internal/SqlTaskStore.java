@@ -174,23 +174,54 @@ abstract class SqlTaskStore implements TaskStore {
         ts(now), t.id(), t.attempt(), owner);
   }
 
-  @Override
-  public int succeedAll(Session s, List<Claimed> tasks, String owner, Instant now) {
+  /**
+   * The UPDATE of {@link #succeedAll} with its parameters: {@code id IN (...)} narrows to the rows
+   * by primary key, the OR list fences each by its attempt.
+   */
+  static String succeedAllSql(int n) {
     StringBuilder sql = new StringBuilder("UPDATE " + TABLE + " SET state = 'succeeded', finished_at = ?,"
-        + " heartbeat_at = NULL WHERE id IN (" + marks(tasks.size()) + ") AND lease_owner = ? AND state = 'running'"
-        + " AND (");
+        + " heartbeat_at = NULL WHERE id IN (" + marks(n) + ") AND lease_owner = ? AND state = 'running' AND (");
+    for (int k = 0; k < n; k++) {
+      sql.append(k == 0 ? "" : " OR ").append("(id = ? AND attempt = ?)");
+    }
+    return sql.append(')').toString();
+  }
+
+  static Object[] succeedAllParams(List<Claimed> tasks, String owner, Instant now) {
     List<Object> params = new ArrayList<>(2 + tasks.size() * 3);
     params.add(ts(now));
     for (Claimed t : tasks) {
       params.add(t.id());
     }
     params.add(owner);
-    for (int k = 0; k < tasks.size(); k++) {
-      sql.append(k == 0 ? "" : " OR ").append("(id = ? AND attempt = ?)");
-      params.add(tasks.get(k).id());
-      params.add(tasks.get(k).attempt());
+    for (Claimed t : tasks) {
+      params.add(t.id());
+      params.add(t.attempt());
     }
-    return s.update(sql.append(')').toString(), params.toArray());
+    return params.toArray();
+  }
+
+  @Override
+  public List<Long> fence(Session s, List<Claimed> tasks, String owner) {
+    if (tasks.isEmpty()) {
+      return List.of();
+    }
+    Map<Long, Integer> attempts = new java.util.HashMap<>();
+    for (Claimed t : tasks) {
+      attempts.put(t.id(), t.attempt());
+    }
+    // FOR UPDATE rather than an UPDATE of the heartbeat: the lock is all the fence needs, and it
+    // writes no new row version (the heartbeat is in a partial index: never a HOT update).
+    List<Long> ours = new ArrayList<>(tasks.size());
+    s.query("SELECT id, attempt FROM " + TABLE + " WHERE id = ANY (?) AND lease_owner = ? AND state = 'running'"
+        + " ORDER BY id FOR UPDATE", rs -> {
+          long id = rs.getLong(1);
+          if (attempts.get(id) == rs.getInt(2)) {
+            ours.add(id);
+          }
+          return null;
+        }, attempts.keySet().toArray(Long[]::new), owner);
+    return ours;
   }
 
   @Override

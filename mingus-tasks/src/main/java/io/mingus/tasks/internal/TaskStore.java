@@ -93,8 +93,19 @@ public interface TaskStore {
   /** Marks one task succeeded, in the task's own transaction; 0 when the lease was lost. */
   int succeed(Session s, Claimed task, String owner, Instant now);
 
-  /** Marks many tasks that wrote nothing succeeded in one statement; returns the rows changed. */
-  int succeedAll(Session s, List<Claimed> tasks, String owner, Instant now);
+  /**
+   * Marks many tasks succeeded in one statement, each fenced by its attempt and {@code owner};
+   * returns the ids of those it marked (the others had passed to another worker). Their rows stay
+   * locked until the caller's transaction ends, so writes recorded with them commit with them.
+   */
+  List<Long> succeedAll(Session s, List<Claimed> tasks, String owner, Instant now);
+
+  /**
+   * Locks the rows of these attempts that {@code owner} still holds (running, same attempt) until
+   * the caller's transaction ends, and returns their ids: no rescuer can take them meanwhile, so
+   * writes made in this transaction for those tasks commit only while their leases hold.
+   */
+  List<Long> fence(Session s, List<Claimed> tasks, String owner);
 
   /** Re-queues a failed attempt to run at {@code runAt}, recording its error. */
   int retryLater(Session s, Claimed task, String owner, Instant runAt, TaskFailure failure);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mingus.db.BreakerState;
 import io.mingus.db.Database;
 import io.mingus.db.PoolName;
+import io.mingus.tasks.PhasedTask;
 import io.mingus.tasks.WorkerConfig;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * <p>How a worker is put together. Each moving part is a service of its own, built here from a
  * narrow context, and none of them knows this class: a {@link Lane} per queue claims through the
  * {@link Claimer} and starts slots on the {@link Runner}, which runs attempts and writes their
- * outcomes, handing the completions of tasks that wrote nothing to the {@link Completer}; attempts
+ * outcomes, handing the completions of tasks that wrote nothing to the {@link Completer}; a {@link
+ * io.mingus.tasks.PhasedTask} is prepared by the claimer in the claim's transaction, called on its
+ * slot holding no connection, and recorded by the completer with its completion; attempts
  * given back go through {@link GiveBack}; the {@link InFlight} set holds every attempt from claim to
  * outcome, and the {@link Heartbeater} refreshes their leases. The {@link Rescuer} puts back tasks of
  * silent workers, the {@link DepthSampler} samples queue depths, the {@link ScheduleEnqueuer}
@@ -95,8 +98,8 @@ public final class WorkerRuntime {
     this.completer = new Completer(wdb, inFlight, lifecycle);
     this.giveBack = GiveBack.through(wdb, inFlight);
     Runner runner = new Runner(new Runner.Context(wdb, c.tasks(), s.json(), c.retryPolicy(), c.random(), meters,
-        timeouts, limits, inFlight, completer::add, giveBack, hooks, lifecycle));
-    Claimer claimer = new Claimer(wdb, c.tasks().keySet(), limits, inFlight);
+        timeouts, limits, inFlight, completer, giveBack, hooks, lifecycle));
+    Claimer claimer = new Claimer(wdb, c.tasks(), s.json(), limits, inFlight);
     BooleanSupplier breakerOpen = () -> s.db().pools().breakerState(PoolName.WORKER) == BreakerState.OPEN;
     c.queues().forEach((q, n) -> lanes.put(q, new Lane(new Lane.Context(s.id(), q, n, c.readyBuffer(n),
         c.pollInterval(), lifecycle, breakerOpen, claimer, runner, giveBack, limits::nextWait, s.clock(),
@@ -172,10 +175,12 @@ public final class WorkerRuntime {
         c.heartbeatInterval().toMillis(), c.rescueAfter().toMillis(),
         c.rateLimits().isEmpty() ? "none" : c.rateLimits().keySet(), c.schedules().size(),
         listener != null ? "LISTEN/NOTIFY on " + listener.channel() : "polling (H2)");
-    if (total >= poolMax) {
+    boolean holding = c.tasks().values().stream().anyMatch(t -> !(t instanceof PhasedTask<?, ?, ?>));
+    if (holding && total >= poolMax) {
       LOG.warn("worker {} runs up to {} tasks at once but the worker pool holds at most {} connections: each running"
-          + " task holds one, so claims, heartbeats and outcomes wait for a free one. Set WORKER_DB_POOL_SIZE /"
-          + " WORKER_DB_MAX_OVERFLOW to at least {} or lower the concurrency", setup.id(), total, poolMax, total + 2);
+          + " task holds one (phased tasks hold none during their call), so claims, heartbeats and outcomes wait for"
+          + " a free one. Set WORKER_DB_POOL_SIZE / WORKER_DB_MAX_OVERFLOW to at least {} or lower the concurrency",
+          setup.id(), total, poolMax, total + 2);
     }
   }
 

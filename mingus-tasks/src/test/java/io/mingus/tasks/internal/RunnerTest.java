@@ -7,6 +7,7 @@ import io.mingus.db.RetryPolicy;
 import io.mingus.db.Session;
 import io.mingus.db.TestEngine;
 import io.mingus.tasks.FailureKind;
+import io.mingus.tasks.PhasedTask;
 import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskContext;
 import io.mingus.tasks.TaskRecord;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -49,7 +51,17 @@ class RunnerTest {
       limits = new RateLimits(rateLimits, () -> T0);
       ObjectMapper json = new ObjectMapper();
       runner = new Runner(new Runner.Context(wdb, Map.of(task.name(), task), json, POLICY, () -> 0.5,
-          new TaskMeters(f.db.meterRegistry()), timeouts, limits, inFlight, batched::add,
+          new TaskMeters(f.db.meterRegistry()), timeouts, limits, inFlight, new Completions() {
+            @Override
+            public void add(Execution x) {
+              batched.add(x);
+            }
+
+            @Override
+            public CompletableFuture<Completer.Recorded> record(Execution x, PhasedTask<?, ?, ?> t) {
+              throw new AssertionError("the runner's tests run no phased task");
+            }
+          },
           GiveBack.through(wdb, inFlight), new FailureHooks(f.db, json), lifecycle));
     }
 

@@ -140,11 +140,60 @@ class TaskStoreTest {
       long lost = claimed.get(1).id();
       f.db.inTransaction(s -> s.update("UPDATE mingus_tasks SET lease_owner = 'w2' WHERE id = ?", lost));
 
-      int n = f.tx(s -> f.store.succeedAll(s, claimed, "w1", T0.plusSeconds(1)));
+      List<Long> done = f.tx(s -> f.store.succeedAll(s, claimed, "w1", T0.plusSeconds(1)));
 
-      assertThat(n).isEqualTo(2);
+      assertThat(done).containsExactlyInAnyOrder(claimed.get(0).id(), claimed.get(2).id());
       assertThat(f.tasksIn(TaskState.SUCCEEDED)).isEqualTo(2);
       assertThat(f.task(lost).state()).isEqualTo(TaskState.RUNNING);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void a_batch_completion_skips_an_attempt_that_is_not_the_current_one(TestEngine engine) {
+    try (StoreFixture f = StoreFixture.open(engine)) {
+      insert(f, task("q", 0, T0, null));
+      insert(f, task("q", 0, T0, null));
+      List<TaskStore.Claimed> claimed = f.claim("q", "test.task", 2, "w1", T0);
+      TaskStore.Claimed old = claimed.get(0);
+      TaskStore.Claimed stale = new TaskStore.Claimed(old.id(), old.queue(), old.name(), old.payload(),
+          old.attempt() + 1, old.maxAttempts(), old.timeout(), old.runAt(), old.createdAt());
+
+      List<Long> done = f.tx(s -> f.store.succeedAll(s, List.of(stale, claimed.get(1)), "w1", T0));
+
+      assertThat(done).containsExactly(claimed.get(1).id());
+      assertThat(f.task(old.id()).state()).isEqualTo(TaskState.RUNNING);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void a_fence_returns_the_attempts_still_held_and_locks_their_rows(TestEngine engine) throws Exception {
+    try (StoreFixture f = StoreFixture.open(engine)) {
+      for (int i = 0; i < 3; i++) {
+        insert(f, task("q", 0, T0, null));
+      }
+      List<TaskStore.Claimed> claimed = f.claim("q", "test.task", 3, "w1", T0);
+      long lost = claimed.get(2).id();
+      f.db.inTransaction(s -> s.update("UPDATE mingus_tasks SET lease_owner = 'w2' WHERE id = ?", lost));
+
+      f.db.inTransaction(s -> {
+        assertThat(f.store.fence(s, claimed, "w1")).containsExactly(claimed.get(0).id(), claimed.get(1).id());
+        // another transaction (a rescuer) skips the fenced rows while this one is open
+        try (var c = f.testDb.rawConnection(); var st = c.createStatement()) {
+          c.setAutoCommit(false);
+          var rs = st.executeQuery("SELECT id FROM mingus_tasks WHERE state = 'running' ORDER BY id"
+              + " FOR UPDATE SKIP LOCKED");
+          List<Long> free = new java.util.ArrayList<>();
+          while (rs.next()) {
+            free.add(rs.getLong(1));
+          }
+          c.rollback();
+          assertThat(free).containsExactly(lost);
+        }
+      });
+      List<Long> none = f.tx(s -> f.store.fence(s, List.of(), "w1"));
+      assertThat(none).isEmpty();
     }
   }
 
