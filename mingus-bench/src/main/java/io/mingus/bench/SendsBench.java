@@ -65,7 +65,7 @@ final class SendsBench {
 
   /** One drain's numbers. */
   record Drain(String provider, int sms, double steadyRate, double wallRate, double cpuMicrosPerSms,
-      double commitsPerSms, double rollbacksPerSms, int peakOpen, int peakBusy, String load) {}
+      double backendCpuMicrosPerSms, double commitsPerSms, double rollbacksPerSms, int peakOpen, int peakBusy, String load) {}
 
   /** The run's numbers, for the report and the smoke test. */
   record Outcome(List<Drain> drains, Map<String, Double> roundTripsPerSms, List<Double> references) {}
@@ -141,8 +141,10 @@ final class SendsBench {
             Drain d = drain(fill, stub, variant, s.sms(), round, null);
             drains.add(d);
             out.printf(Locale.ROOT, "  round %d: %-6s %8.0f SMS/s steady (%6.0f wall), worker CPU %6.1f us/SMS,"
+                + " its PostgreSQL backends' CPU %6.1f us/SMS,"
                 + " %.3f commits/SMS, %.4f rollbacks/SMS, worker pool peak %d open / %d busy; load %s%n", round,
-                d.provider(), d.steadyRate(), d.wallRate(), d.cpuMicrosPerSms(), d.commitsPerSms(),
+                d.provider(), d.steadyRate(), d.wallRate(), d.cpuMicrosPerSms(), d.backendCpuMicrosPerSms(),
+                d.commitsPerSms(),
                 d.rollbacksPerSms(), d.peakOpen(), d.peakBusy(), d.load());
           }
         }
@@ -222,7 +224,7 @@ final class SendsBench {
       throw new IllegalStateException("http drain: the API saw " + stub.distinctKeys() + " distinct keys for " + n);
     }
     return new Drain(provider, n, sampler.steadyRate(), sampler.wallRate(), sampler.cpuMicrosPerSms(),
-        (double) commits / n, (double) (after[1] - before[1]) / n, sampler.peakOpen(), sampler.peakBusy(), load);
+        sampler.backendCpuMicrosPerSms(), (double) commits / n, (double) (after[1] - before[1]) / n, sampler.peakOpen(), sampler.peakBusy(), load);
   }
 
   private void createDatabase() throws SQLException {
@@ -242,9 +244,10 @@ final class SendsBench {
     for (String p : s.providers()) {
       List<Drain> ds = drains.stream().filter(d -> d.provider().equals(p)).toList();
       double rate = ds.stream().mapToDouble(Drain::steadyRate).average().orElse(Double.NaN);
-      out.printf(Locale.ROOT, "  %-6s %8.0f SMS/s steady (%.2fx the reference), %.1f us worker CPU/SMS, %.3f commits/SMS,"
-          + " peak %d connections%s%n", p, rate, rate / ref, ds.stream().mapToDouble(Drain::cpuMicrosPerSms).average()
-          .orElse(Double.NaN), ds.stream().mapToDouble(Drain::commitsPerSms).average().orElse(Double.NaN),
+      out.printf(Locale.ROOT, "  %-6s %8.0f SMS/s steady (%.2fx the reference), %.1f us worker CPU/SMS, %.1f us"
+          + " PostgreSQL backend CPU/SMS, %.3f commits/SMS, peak %d connections%s%n", p, rate, rate / ref,
+          ds.stream().mapToDouble(Drain::cpuMicrosPerSms).average().orElse(Double.NaN),
+          ds.stream().mapToDouble(Drain::backendCpuMicrosPerSms).average().orElse(Double.NaN), ds.stream().mapToDouble(Drain::commitsPerSms).average().orElse(Double.NaN),
           ds.stream().mapToInt(Drain::peakOpen).max().orElse(0),
           trips.containsKey(p) ? String.format(Locale.ROOT, ", %.3f round trips/SMS", trips.get(p)) : "");
     }
