@@ -1,53 +1,94 @@
 package io.mingus.bench;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.sql.DataSource;
 
 /**
- * Issue 4 item 8: POST /api/communications against a running {@code mingus serve} (workers on),
- * black box over HTTP: requests/s and latency p50/p99 at each concurrency, and communications
- * delivered (status {@code sent}, i.e. written to the outbox) per second end to end, read from the
- * server's database. Start the server first (see docs/BENCHMARKS.md).
+ * POST /api/communications against a running {@code mingus serve}, black box over HTTP:
+ * requests/s and latency p50/p99 at each concurrency. With deliveries on (issue 4 item 8: the
+ * server runs its workers) it also reports communications delivered (status {@code sent}, i.e.
+ * written to the outbox) per second end to end, read from the server's database; with
+ * {@code --deliveries false} (issue 14: {@code mingus serve --no-workers}) it counts accepted
+ * requests only and never waits for a delivery.
+ *
+ * <p>In the same run it measures the floor (issue 14 item 3): the same transaction on plain JDBC
+ * over a Hikari pool of the server's size, in the server's tables: insert the communication and
+ * insert its send task (both idempotent, {@code ON CONFLICT DO NOTHING}, as the server's are),
+ * commit; at each of {@code --floor-threads}, before and after the HTTP phases (their mean is the
+ * floor). Floor rows carry their own idempotency keys and a queue no worker serves, and are
+ * deleted at the end. Start the server first (see docs/BENCHMARKS.md).
  */
 final class HttpBench {
   private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*(\\d+)");
+  static final String FLOOR_QUEUE = "bench-floor";
+  private static final String FLOOR_COMMUNICATION = "INSERT INTO communication_metrics (user_id, channel, message_type,"
+      + " status, subject, message, idempotency_key, created_at) VALUES (?, 'sms', 'notification', 'queued', NULL,"
+      + " 'bench message', ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
+  private static final String FLOOR_TASK = "INSERT INTO mingus_tasks (queue, name, payload, priority, state, attempt,"
+      + " max_attempts, timeout_ms, run_at, unique_key, created_at) VALUES ('" + FLOOR_QUEUE + "', 'comms.send-sms',"
+      + " CAST(? AS jsonb), 0, 'queued', 0, 5, 300000, ?, ?, ?) ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL"
+      + " DO NOTHING RETURNING id";
 
   record Settings(String baseUrl, Target target, List<Integer> concurrency, Duration seconds, int users,
-      Duration drainTimeout) {
+      Duration drainTimeout, boolean deliveries, boolean floor, List<Integer> floorThreads, int serverPool,
+      Duration floorSeconds, String client) {
     static Settings from(Args a) {
+      String client = a.string("client", "raw");
+      if (!client.equals("raw") && !client.equals("jdk")) {
+        throw new IllegalArgumentException("--client " + client + " is not allowed: use raw (a minimal keep-alive"
+            + " HTTP/1.1 client per load thread) or jdk (java.net.http.HttpClient)");
+      }
       return new Settings(a.string("base-url", "http://127.0.0.1:8080"), Target.from(a, "public"),
           a.integers("concurrency", "1,16,64"), a.seconds("seconds", 10), a.integer("users", 200),
-          a.seconds("drain-timeout", 300));
+          a.seconds("drain-timeout", 300), a.flag("deliveries", true), a.flag("floor", true),
+          a.integers("floor-threads", "8,64"), a.integer("server-pool", 20), a.seconds("floor-seconds", 5), client);
     }
   }
 
-  record Outcome(Map<Integer, double[]> perConcurrency) {}
+  /**
+   * The numbers of one run: per concurrency {requests/s, p50 ms, p99 ms, ...}; per floor thread
+   * count {transactions/s, p50 ms, p99 ms} (mean of before and after).
+   */
+  record Outcome(Map<Integer, double[]> perConcurrency, Map<Integer, double[]> floor) {}
 
   private HttpBench() {}
 
   static Outcome run(Settings s, PrintStream out) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    out.printf(Locale.ROOT, "HTTP benchmark against %s (database %s): concurrency %s, %.0f s each, %d users%n",
-        s.baseUrl(), s.target(), s.concurrency(), s.seconds().toMillis() / 1000.0, s.users());
+    out.printf(Locale.ROOT, "HTTP benchmark against %s (database %s): concurrency %s, %.0f s each, %d users, %s client,"
+        + " deliveries %s; floor %s at %s threads over a pool of %d; load average %s%n",
+        s.baseUrl(), s.target(), s.concurrency(), s.seconds().toMillis() / 1000.0, s.users(), s.client(),
+        s.deliveries() ? "waited for" : "not waited for (server without workers)", s.floor() ? "on" : "off",
+        s.floorThreads(), s.serverPool(), loadAverage());
     List<Long> users = new ArrayList<>();
     String run = UUID.randomUUID().toString().substring(0, 8);
     for (int i = 0; i < s.users(); i++) {
@@ -65,37 +106,171 @@ final class HttpBench {
       users.add(id);
     }
     Map<Integer, double[]> results = new LinkedHashMap<>();
+    Map<Integer, double[]> floor = new LinkedHashMap<>();
     AtomicLong seq = new AtomicLong();
-    // warm-up
-    Load.run(Math.min(8, s.concurrency().getLast()), Duration.ofSeconds(3), 0, () -> post(http, s, users, run, seq));
-    drain(s, out);
-    for (int c : s.concurrency()) {
-      long sentBefore = counts(s)[0];
-      long start = System.nanoTime();
-      Load.Result r = Load.run(c, s.seconds(), 0, true, () -> post(http, s, users, run, seq));
-      if (r.errors() > 0) {
-        throw new IllegalStateException("concurrency " + c + ": " + r.errors() + " requests failed; first: "
-            + r.firstError(), r.firstError());
+    List<RawHttp> clients = new CopyOnWriteArrayList<>();
+    ThreadLocal<RawHttp> raw = ThreadLocal.withInitial(() -> {
+      RawHttp c = new RawHttp(URI.create(s.baseUrl()));
+      clients.add(c);
+      return c;
+    });
+    Load.Op post = s.client().equals("raw") ? () -> postRaw(raw.get(), users, run, seq)
+        : () -> post(http, s, users, run, seq);
+    try (HikariDataSource pool = s.floor() ? floorPool(s) : null) {
+      // warm-up of both paths
+      Load.run(Math.min(8, s.concurrency().getLast()), Duration.ofSeconds(3), 0, post);
+      if (pool != null) {
+        Load.run(8, Duration.ofSeconds(2), 0, () -> floorTransaction(pool, users, run, seq));
+        floor(s, pool, users, run, seq, floor, out, "before");
       }
-      long[] atEnd = counts(s);
-      double drainedNanos = drain(s, out);
-      long sentAfter = counts(s)[0];
-      double e2e = (sentAfter - sentBefore) * 1e9 / (System.nanoTime() - start);
-      double[] v = {r.perSecond(), Load.quantile(r.latencies().clone(), 0.5) / 1e6,
-          Load.quantile(r.latencies().clone(), 0.99) / 1e6, e2e, (atEnd[0] - sentBefore) * 1e9 / r.nanos(),
-          drainedNanos / 1e9, r.ops()};
-      results.put(c, v);
-      out.printf(Locale.ROOT, "  concurrency %3d: %7.0f requests/s, p50 %.1f ms, p99 %.1f ms (%d requests); delivered"
-          + " %.0f/s during the load, %.0f/s end to end (queue drained %.1f s after the load)%n", c, v[0], v[1], v[2],
-          r.ops(), v[4], v[3], v[5]);
+      if (s.deliveries()) {
+        drain(s, out);
+      }
+      for (int c : s.concurrency()) {
+        long sentBefore = s.deliveries() ? counts(s)[0] : 0;
+        long start = System.nanoTime();
+        Load.Result r = Load.run(c, s.seconds(), 0, true, post);
+        if (r.errors() > 0) {
+          throw new IllegalStateException("concurrency " + c + ": " + r.errors() + " requests failed; first: "
+              + r.firstError(), r.firstError());
+        }
+        double p50 = Load.quantile(r.latencies().clone(), 0.5) / 1e6;
+        double p99 = Load.quantile(r.latencies().clone(), 0.99) / 1e6;
+        if (!s.deliveries()) {
+          results.put(c, new double[] {r.perSecond(), p50, p99, r.ops()});
+          out.printf(Locale.ROOT, "  concurrency %3d: %7.0f requests/s, p50 %.2f ms, p99 %.2f ms (%d requests accepted)"
+              + "%n", c, r.perSecond(), p50, p99, r.ops());
+          continue;
+        }
+        long[] atEnd = counts(s);
+        double drainedNanos = drain(s, out);
+        long sentAfter = counts(s)[0];
+        double e2e = (sentAfter - sentBefore) * 1e9 / (System.nanoTime() - start);
+        double[] v = {r.perSecond(), p50, p99, e2e, (atEnd[0] - sentBefore) * 1e9 / r.nanos(), drainedNanos / 1e9,
+            r.ops()};
+        results.put(c, v);
+        out.printf(Locale.ROOT, "  concurrency %3d: %7.0f requests/s, p50 %.1f ms, p99 %.1f ms (%d requests); delivered"
+            + " %.0f/s during the load, %.0f/s end to end (queue drained %.1f s after the load)%n", c, v[0], v[1],
+            v[2], r.ops(), v[4], v[3], v[5]);
+      }
+      if (pool != null) {
+        floor(s, pool, users, run, seq, floor, out, "after");
+        floor.replaceAll((t, v) -> new double[] {v[0] / 2, v[1] / 2, v[2] / 2});
+        deleteFloorRows(pool, run);
+      }
+    } finally {
+      clients.forEach(RawHttp::close);
     }
-    return new Outcome(results);
+    out.printf(Locale.ROOT, "results (load average %s):%n", loadAverage());
+    results.forEach((c, v) -> out.printf(Locale.ROOT, "  HTTP concurrency %3d: %7.0f requests/s, p50 %6.2f ms,"
+        + " p99 %6.2f ms%n", c, v[0], v[1], v[2]));
+    floor.forEach((t, v) -> out.printf(Locale.ROOT, "  floor %3d threads:    %7.0f transactions/s, p50 %6.2f ms,"
+        + " p99 %6.2f ms (plain JDBC, pool of %d, mean of before and after)%n", t, v[0], v[1], v[2], s.serverPool()));
+    for (var e : results.entrySet()) {
+      for (var f : floor.entrySet()) {
+        out.printf(Locale.ROOT, "  ratio HTTP concurrency %d / floor %d threads: %.3f%n", e.getKey(), f.getKey(),
+            e.getValue()[0] / f.getValue()[0]);
+      }
+    }
+    return new Outcome(results, floor);
+  }
+
+  private static HikariDataSource floorPool(Settings s) {
+    HikariConfig h = new HikariConfig();
+    h.setPoolName("bench-floor");
+    h.setJdbcUrl(s.target().url());
+    h.setUsername(s.target().user());
+    h.setPassword(s.target().password());
+    h.setMaximumPoolSize(s.serverPool());
+    h.setMinimumIdle(s.serverPool());
+    h.setAutoCommit(false);
+    h.setSchema(s.target().schema());
+    return new HikariDataSource(h);
+  }
+
+  /** The floor at each thread count; adds {tx/s, p50 ms, p99 ms} to {@code sums}. */
+  private static void floor(Settings s, DataSource pool, List<Long> users, String run, AtomicLong seq,
+      Map<Integer, double[]> sums, PrintStream out, String when) throws Exception {
+    for (int threads : s.floorThreads()) {
+      Load.Result r = Load.run(threads, s.floorSeconds(), 0, true, () -> floorTransaction(pool, users, run, seq));
+      if (r.errors() > 0) {
+        throw new IllegalStateException("floor at " + threads + " threads: " + r.errors() + " transactions failed;"
+            + " first: " + r.firstError(), r.firstError());
+      }
+      double[] v = {r.perSecond(), Load.quantile(r.latencies().clone(), 0.5) / 1e6,
+          Load.quantile(r.latencies().clone(), 0.99) / 1e6};
+      sums.merge(threads, v, (a, b) -> new double[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
+      out.printf(Locale.ROOT, "  floor %s, %2d threads: %7.0f transactions/s, p50 %.2f ms, p99 %.2f ms%n", when,
+          threads, v[0], v[1], v[2]);
+    }
+  }
+
+  /** Insert communication + insert task, commit: the server's transaction on plain JDBC. */
+  static void floorTransaction(DataSource pool, List<Long> users, String run, AtomicLong seq) throws SQLException {
+    long user = users.get(ThreadLocalRandom.current().nextInt(users.size()));
+    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+    try (Connection c = pool.getConnection()) {
+      try {
+        long id;
+        try (PreparedStatement ps = c.prepareStatement(FLOOR_COMMUNICATION)) {
+          ps.setLong(1, user);
+          ps.setString(2, "floor-" + run + "-" + seq.incrementAndGet());
+          ps.setObject(3, now);
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            id = rs.getLong(1);
+          }
+        }
+        try (PreparedStatement ps = c.prepareStatement(FLOOR_TASK)) {
+          ps.setString(1, "{\"communicationId\":" + id + "}");
+          ps.setObject(2, now);
+          ps.setString(3, "comm:" + id);
+          ps.setObject(4, now);
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+          }
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private static void deleteFloorRows(DataSource pool, String run) throws SQLException {
+    try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+      st.executeUpdate("DELETE FROM mingus_tasks WHERE queue = '" + FLOOR_QUEUE + "'");
+      st.executeUpdate("DELETE FROM communication_metrics WHERE idempotency_key LIKE 'floor-" + run + "-%'");
+      c.commit();
+    }
+  }
+
+  static String loadAverage() {
+    try {
+      String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return parts[0] + " " + parts[1] + " " + parts[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  private static void postRaw(RawHttp http, List<Long> users, String run, AtomicLong seq) throws Exception {
+    RawHttp.Response r = http.send("POST", "/api/communications", sendBody(users, run, seq));
+    if (r.status() != 202) {
+      throw new IllegalStateException("POST /api/communications answered " + r.status() + " instead of 202: "
+          + r.body().substring(0, Math.min(300, r.body().length())));
+    }
+  }
+
+  private static String sendBody(List<Long> users, String run, AtomicLong seq) {
+    long user = users.get(ThreadLocalRandom.current().nextInt(users.size()));
+    return "{\"user_id\":" + user + ",\"channel\":\"sms\",\"message\":\"bench message\",\"message_type\":"
+        + "\"notification\",\"idempotency_key\":\"bench-" + run + "-" + seq.incrementAndGet() + "\"}";
   }
 
   private static void post(HttpClient http, Settings s, List<Long> users, String run, AtomicLong seq) throws Exception {
-    long user = users.get(ThreadLocalRandom.current().nextInt(users.size()));
-    String body = "{\"user_id\":" + user + ",\"channel\":\"sms\",\"message\":\"bench message\",\"message_type\":"
-        + "\"notification\",\"idempotency_key\":\"bench-" + run + "-" + seq.incrementAndGet() + "\"}";
+    String body = sendBody(users, run, seq);
     expect(send(http, "POST", s.baseUrl() + "/api/communications", body), 202, "POST /api/communications");
   }
 
