@@ -12,7 +12,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
 
 /**
- * The "log communication" unit of work of the guide: insert one communication_metrics row and
+ * The "log communication" unit of work: insert one communication_metrics row and
  * bump that user's user_engagement_metrics (atomically in SQL), in one transaction. The same SQL
  * three ways: through {@link Database#inTransaction}, with {@link Session#update}; through
  * {@code inTransaction} on {@link Session#connection()} with the very code of the plain variant;

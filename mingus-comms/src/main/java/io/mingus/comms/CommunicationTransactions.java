@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Named, logged transactions for recording communications, and batches that are all or nothing
- * (the README maps them to the Python guide's {@code CommunicationTransactionManager}). Obtain it from {@link
+ * Named, logged transactions for recording communications, and batches that are all or nothing.
+ * Obtain it from {@link
  * CommunicationService#transactions()}. Thread-safe.
  *
  * <pre>{@code

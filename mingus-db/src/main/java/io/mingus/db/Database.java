@@ -22,8 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The database of one process: the pools of its {@link ProcessRole}, its transactions, health and
- * statistics. The Java form of the guide's {@code DatabaseSessionManager}; build one per process
- * and share it. Pools open connections as they are used and keep at most {@code pool_size} idle,
+ * statistics. Build one per process and share it. Pools open connections as they are used and keep at most {@code pool_size} idle,
  * so a process that has just started holds none of them.
  *
  * <pre>{@code

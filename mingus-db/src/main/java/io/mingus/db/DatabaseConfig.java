@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * Everything a {@link Database} needs, read from the environment (twelve-factor) by {@link
- * #fromEnvironment(Map)} with the guide's defaults for each {@link Profile}. Immutable and
+ * #fromEnvironment(Map)} with each {@link Profile}'s defaults. Immutable and
  * validated: a bad value is refused with one line naming it, never clamped. {@link #toString()}
  * masks every password.
  *

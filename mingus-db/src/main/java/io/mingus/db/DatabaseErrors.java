@@ -15,8 +15,8 @@ import java.util.Set;
 import java.util.Collections;
 
 /**
- * Classifies any throwable into a {@link DatabaseError}: the Java form of the guide's {@code
- * CeleryDatabaseErrorHandler.should_retry}.
+ * Classifies any throwable into a {@link DatabaseError}: what kind of failure it is and whether
+ * running the work again may succeed.
  *
  * <p>The whole cause chain is walked (Hibernate and Hikari wrap the driver's exception, and
  * {@link SQLException#getNextException()} holds PostgreSQL's batch failures). A SQLState anywhere

@@ -15,15 +15,15 @@ import java.util.UUID;
  * variable, its value (a URL only by its scheme, never with a password) and what is allowed.
  */
 final class EnvironmentConfig {
-  /** The guide's per-profile pool defaults: size, overflow, recycle s, timeout s, per pool. */
+  /** A profile's pool defaults: size, overflow, recycle s, timeout s, per pool. */
   private record Defaults(int[] main, int[] worker, int[] analytics, boolean echo, boolean echoPool,
       boolean monitoring, int healthInterval, int leakMillis) {}
 
   private static final Defaults PRODUCTION = new Defaults(
       new int[] {20, 30, 3600, 30}, new int[] {10, 20, 1800, 30}, new int[] {5, 10, 7200, 60},
       false, false, true, 300, 0);
-  // The guide's DevelopmentConfig echoes SQL and pool events; Mingus leaves both off by default
-  // because the task workers' polling would flood a newcomer's console (README: departures).
+  // Development leaves SQL and pool-event echo off: the task workers' polling would flood a
+  // newcomer's console (README: departures).
   private static final Defaults DEVELOPMENT = new Defaults(
       new int[] {5, 10, 1800, 30}, new int[] {5, 10, 1800, 30}, new int[] {2, 3, 3600, 60},
       false, false, true, 60, 30_000);

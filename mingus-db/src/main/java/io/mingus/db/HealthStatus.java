@@ -2,7 +2,7 @@ package io.mingus.db;
 
 import java.util.Locale;
 
-/** The health of a pool or of the whole database, as in the guide's health documents. */
+/** The health of a pool or of the whole database, worst of its pools; written in lower case in JSON. */
 public enum HealthStatus {
   /** Answers quickly, breaker closed, spare capacity. */
   HEALTHY,

@@ -3,8 +3,7 @@ package io.mingus.db;
 import java.time.Duration;
 
 /**
- * The guide's {@code get_performance_metrics()}: totals over every pool since start (or since
- * the last {@link PoolOptimizer#reset()}).
+ * Totals over every pool since start (or since the last {@link PoolOptimizer#reset()}).
  *
  * @param totalCheckouts connections lent
  * @param totalErrors connection failures plus acquire timeouts

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The settings of one named pool, in the guide's SQLAlchemy terms, with SQLAlchemy's meaning:
+ * The settings of one named pool, in SQLAlchemy's terms and with SQLAlchemy's meaning:
  * connections open as they are used, at most {@code poolSize + maxOverflow} at once (HikariCP's
  * {@code maximumPoolSize}), and at most {@code poolSize} stay open idle (Hikari's {@code
  * minimumIdle} is 0, and Mingus closes the idle ones above {@code poolSize}); {@code recycle} →

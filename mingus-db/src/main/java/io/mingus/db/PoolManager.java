@@ -5,8 +5,8 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * The named pools of a {@link Database} ({@code db.pools()}): the Java form of the guide's {@code
- * ConnectionPoolManager} and {@code PoolHealthChecker.get_pool_metrics}. A process has the pools
+ * The named pools of a {@link Database} ({@code db.pools()}): their configuration, metrics,
+ * health and breakers, and the pools themselves. A process has the pools
  * of its {@link ProcessRole}; asking for another one fails with a {@link DatabaseException} that
  * names the role ({@link #config} excepted). Thread-safe.
  */
@@ -21,12 +21,11 @@ public interface PoolManager {
   /** A snapshot of the metrics of every pool this process has, in the order main, worker, analytics. */
   Map<PoolName, PoolMetrics> metrics();
 
-  /** Totals over every pool: the guide's {@code get_performance_metrics()}. */
+  /** Totals over every pool since start. */
   PerformanceMetrics performance();
 
   /**
-   * The pool itself, for code that manages connections on its own (the guide's {@code
-   * pool_context('analytics')}). Prefer transactions: a connection taken here is not counted in
+   * The pool itself, for code that manages connections on its own. Prefer transactions: a connection taken here is not counted in
    * {@link Database#stats()}, not guarded by the circuit breaker, and must be closed by the caller.
    * While the database is unreachable, a new connection waits for the pool's probe to find it
    * again (up to the pool's timeout, as any checkout).

@@ -3,7 +3,7 @@ package io.mingus.db;
 import java.time.Duration;
 
 /**
- * A snapshot of one pool, in the guide's terms ({@code PoolHealthChecker.get_pool_metrics}).
+ * A snapshot of one pool: its sizes, its connections in use and idle, its checkouts and failures.
  *
  * @param pool which pool
  * @param poolSize connections kept open once opened ({@code pool_size})

@@ -5,14 +5,13 @@ import java.util.Locale;
 /**
  * The three named connection pools of a {@link Database}.
  *
- * <p>{@link #MAIN} serves web requests, {@link #WORKER} serves background tasks (the guide's
- * {@code celery} pool), and {@link #ANALYTICS} serves long read-only queries and may point at a
+ * <p>{@link #MAIN} serves web requests, {@link #WORKER} serves background tasks, and {@link #ANALYTICS} serves long read-only queries and may point at a
  * read replica.
  */
 public enum PoolName {
   /** Web requests and everything that does not ask for another pool. */
   MAIN("DB_"),
-  /** Background tasks; the guide's {@code celery} pool. */
+  /** Background tasks: claims, heartbeats, the tasks' own transactions. */
   WORKER("WORKER_DB_"),
   /** Read-only analytics, optionally on a replica ({@code ANALYTICS_DATABASE_URL}). */
   ANALYTICS("ANALYTICS_DB_");

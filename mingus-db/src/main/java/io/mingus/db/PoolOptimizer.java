@@ -5,9 +5,9 @@ import java.util.List;
 /**
  * Samples the pools' utilization and waiting callers and recommends a maximum size for each; when
  * {@link DatabaseConfig#optimizerResize()} is on it also resizes them (within {@code pool_size}
- * and twice the configured maximum). The guide's {@code PoolOptimizer}: {@code start_monitoring}
- * is {@link #start()}, {@code optimize_all_pools} is {@link #optimizeAll()}, {@code
- * reset_metrics} is {@link #reset()}, {@code stop_monitoring} is {@link #stop()}. Thread-safe.
+ * and twice the configured maximum). {@link #start()} and {@link #stop()} run it every
+ * interval, {@link #optimizeAll()} runs it once now, {@link #reset()} starts the counters
+ * afresh. Thread-safe.
  */
 public interface PoolOptimizer {
 

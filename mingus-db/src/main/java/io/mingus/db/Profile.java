@@ -3,9 +3,9 @@ package io.mingus.db;
 import java.util.Locale;
 
 /**
- * The configuration profiles of the guide ({@code ProductionConfig}, {@code DevelopmentConfig},
- * {@code TestingConfig}), chosen with {@code MINGUS_PROFILE}. Each fixes the defaults of every
- * setting; the environment overrides them one by one.
+ * The configuration profiles (production, development, testing), chosen with {@code
+ * MINGUS_PROFILE}. Each fixes the defaults of every setting; the environment overrides them one
+ * by one.
  */
 public enum Profile {
   /** Large pools, monitoring on, no SQL echo. */

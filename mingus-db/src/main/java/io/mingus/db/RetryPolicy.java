@@ -11,9 +11,9 @@ import java.util.function.DoubleSupplier;
  * has passed since the first attempt. Only {@link ErrorKind#retryable() retryable} kinds are
  * retried.
  *
- * <p>The guide's {@code retry_with_exponential_backoff(max_retries=3, base_delay=1.0)} is
- * {@code RetryPolicy.of(4, Duration.ofSeconds(1))}; full jitter spreads the retries of many
- * clients that failed together, which the guide's fixed delays do not.
+ * <p>Three retries from a one-second base are {@code RetryPolicy.of(4, Duration.ofSeconds(1))};
+ * full jitter spreads the retries of many clients that failed together, which fixed delays do
+ * not.
  *
  * @param maxAttempts runs in all, including the first; at least 1
  * @param baseDelay the upper bound of the first retry's delay; positive

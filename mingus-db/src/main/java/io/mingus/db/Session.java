@@ -74,7 +74,7 @@ public interface Session {
   }
 
   /**
-   * Streams the rows of a query in constant memory (the guide's {@code yield_per}): the driver
+   * Streams the rows of a query in constant memory: the driver
    * fetches {@code fetchSize} rows at a time. Close the stream (try-with-resources) when done;
    * it must be consumed inside the transaction.
    */

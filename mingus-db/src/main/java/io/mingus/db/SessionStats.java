@@ -1,7 +1,7 @@
 package io.mingus.db;
 
 /**
- * Transaction counters since start ({@code get_session_stats()} of the guide).
+ * Transaction counters of a {@link Database} since it started.
  *
  * @param total transactions begun (outermost and REQUIRES_NEW; joined blocks are not counted)
  * @param active transactions open now

@@ -15,11 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The guide's three database documents with its field names: {@code /health/database} ({@code
- * database_health}), {@code /metrics/database} ({@code database_metrics}) and {@code
- * /dashboard/database} ({@code database_dashboard}). The guide's {@code celery} pool is {@code
- * worker}. Times named {@code ..._ms} are milliseconds; the guide's unit-less {@code
- * average_checkout_time} is in seconds, as SQLAlchemy's timings are. Thread-safe.
+ * The three database documents, whose field names are a public contract: {@code
+ * /health/database}, {@code /metrics/database} and {@code /dashboard/database}. Pools appear
+ * under {@code main}, {@code worker} and {@code analytics}. Times named {@code ..._ms} are
+ * milliseconds; {@code average_checkout_time}, which has no unit in its name, is in seconds. Thread-safe.
  */
 final class DatabaseDocuments {
   private final Database db;

@@ -12,7 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The operational endpoints: the guide's {@code /health/database}, {@code /metrics/database} and
+ * The operational endpoints: {@code /health/database}, {@code /metrics/database} and
  * {@code /dashboard/database}, Prometheus's {@code /metrics}, and the probes {@code /health/live}
  * (the process answers; no database) and {@code /health/ready} (the main pool reaches the
  * database; with its breaker's state and how long it has been open).

@@ -21,8 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Mingus HTTP server: the {@code /api} endpoints, the guide's database health, metrics and
- * dashboard endpoints, Prometheus metrics, the health probes, the task admin endpoints and the
+ * The Mingus HTTP server: the {@code /api} endpoints, the database health, metrics and
+ * dashboard documents, Prometheus metrics, the health probes, the task admin endpoints and the
  * operator's dashboard at {@code /dashboard}, on Javalin with virtual threads.
  *
  * <pre>{@code

@@ -1,6 +1,6 @@
 /**
- * The Mingus server: the HTTP API ({@link io.mingus.server.MingusApp}), the guide's health,
- * metrics and dashboard endpoints, and the {@code mingus} command line ({@link
+ * The Mingus server: the HTTP API ({@link io.mingus.server.MingusApp}), the database health,
+ * metrics and dashboard documents, the operator's console, and the {@code mingus} command line ({@link
  * io.mingus.server.Main}).
  */
 package io.mingus.server;

@@ -33,11 +33,11 @@ import org.slf4j.LoggerFactory;
  * restart or a network cut: 57P01, 57P02, 08006, I/O) is not counted either way: a burst of those
  * comes from one event killing the connections opened before it, and says nothing about whether
  * new ones can be opened. Its retry, on a fresh connection, tells. So a real outage (new
- * connections fail) opens the breaker as the guide's {@code failure_threshold} says, and a
+ * connections fail) opens the breaker after {@code DB_CIRCUIT_FAILURE_THRESHOLD} failures in a row, and a
  * terminate-all or a fast restart does not.
  *
  * <p>After {@code DB_CIRCUIT_RECOVERY_TIMEOUT} with no successful probe the breaker also lets one
- * transaction through as a trial (half-open), as the guide's breaker does. Thread-safe.
+ * transaction through as a trial (half-open). Thread-safe.
  */
 final class Breaker {
   private static final Logger LOG = LoggerFactory.getLogger("io.mingus.db.health");

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The numbers of one pool behind the guide's metrics documents. Checkouts and their times come
+ * The numbers of one pool behind the health and metrics documents. Checkouts and their times come
  * from Hikari itself: {@link #trackerFactory} hands Hikari its own Micrometer tracker (the {@code
  * hikaricp_*} meters, labelled {@code pool="main"} like every Mingus meter) and listens to the
  * same calls. Mingus exports only what Hikari does not count: failures to reach the database
@@ -38,7 +38,7 @@ final class PoolMeters {
     this.pool = pool;
     errorCounter = Counter.builder("mingus.db.pool.connection.errors")
         .description("failures to reach the database").tag("pool", pool.label()).register(registry);
-    // not exported: only the p99 of the guide's document is read from it
+    // not exported: only the p99 of /metrics/database is read from it
     checkoutWindow = Timer.builder("checkout").publishPercentiles(0.99).register(new SimpleMeterRegistry());
   }
 
