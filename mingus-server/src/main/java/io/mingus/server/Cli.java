@@ -26,6 +26,12 @@ final class Cli {
 
   static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
     CommandLine cmd = new CommandLine(new MingusCommand(env));
+    String named = named(args);
+    MingusCommand.COMMANDS.forEach((name, command) -> {
+      if (named == null || named.equals(name)) {
+        cmd.addSubcommand(name, command.get());
+      }
+    });
     cmd.setOut(out);
     cmd.setErr(err);
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
@@ -56,6 +62,16 @@ final class Cli {
       };
     });
     return cmd.execute(args);
+  }
+
+  // the subcommand a command line names: its first argument that is not an option, if it is one
+  private static String named(String[] args) {
+    for (String a : args) {
+      if (!a.startsWith("-")) {
+        return MingusCommand.COMMANDS.containsKey(a) ? a : null;
+      }
+    }
+    return null;
   }
 
   private static int fail(CommandLine cmd, String line, int code) {

@@ -3,7 +3,10 @@ package io.mingus.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,10 +16,14 @@ import picocli.CommandLine.Spec;
 
 /** {@code mingus}: the top command; holds the environment its subcommands read. */
 @Command(name = "mingus", mixinStandardHelpOptions = true, version = "mingus 0.1.0",
-    description = "The MINGUS communication service: HTTP API, task workers and administration.",
-    subcommands = {ServeCommand.class, WorkerCommand.class, MigrateCommand.class, TasksCommand.class,
-        HealthCommand.class, SendCommand.class, AotTrainCommand.class})
+    description = "The MINGUS communication service: HTTP API, task workers and administration.")
 final class MingusCommand implements Runnable {
+  /**
+   * The subcommands by name, in the order of {@code --help}. {@link Cli} adds only the one a
+   * command line names (picocli builds each command's model by reflection, a tenth of a second
+   * of a server's start for all of them), and all of them when it names none.
+   */
+  static final Map<String, Supplier<Object>> COMMANDS = commands();
   private static final ObjectMapper PRETTY = Json.mapper();
 
   private final Map<String, String> env;
@@ -28,6 +35,18 @@ final class MingusCommand implements Runnable {
   @Option(names = "--verbose", scope = ScopeType.INHERIT,
       description = "log more on stderr: INFO for commands that print a result (default WARN), DEBUG for Mingus in serve and worker")
   boolean verbose;
+
+  private static Map<String, Supplier<Object>> commands() {
+    Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+    m.put("serve", ServeCommand::new);
+    m.put("worker", WorkerCommand::new);
+    m.put("migrate", MigrateCommand::new);
+    m.put("tasks", TasksCommand::new);
+    m.put("health", HealthCommand::new);
+    m.put("send", SendCommand::new);
+    m.put("aot-train", AotTrainCommand::new);
+    return Collections.unmodifiableMap(m);
+  }
 
   MingusCommand(Map<String, String> env) {
     this.env = Map.copyOf(env);
