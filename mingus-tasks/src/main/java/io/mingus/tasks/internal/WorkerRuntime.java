@@ -92,6 +92,12 @@ public final class WorkerRuntime {
     this.setup = s;
     WorkerConfig c = s.config();
     this.meters = new TaskMeters(s.db().meterRegistry());
+    // the counts an operator alerts on exist from the start, at zero
+    c.queues().keySet().forEach(q -> {
+      for (Rescuer.Cause cause : Rescuer.Cause.values()) {
+        meters.rescued(q, cause.label(), 0);
+      }
+    });
     this.timeouts = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
         .name("mingus-task-timeouts-" + s.id()).factory());
     WorkerDb wdb = new WorkerDb(s.db(), s.store(), s.id(), s.clock());
