@@ -61,6 +61,11 @@ final class Fixture implements AutoCloseable {
     return w;
   }
 
+  /** A worker this fixture started, by id. */
+  Worker workerNamed(String id) {
+    return workers.stream().filter(w -> w.id().equals(id)).findFirst().orElseThrow();
+  }
+
   long count(String sql, Object... params) {
     return db.fromTransaction(s -> s.queryOne(sql, rs -> rs.getLong(1), params).orElseThrow());
   }

@@ -83,7 +83,8 @@ class WorkerTest {
       assertThat(t.attempt()).isEqualTo(2);
       assertThat(t.leaseOwner()).isEqualTo("b");
       assertThat(f.strings("SELECT worker FROM effect WHERE task_id = ?", id)).containsExactly("b");
-      assertThat(f.db.meterRegistry().get("mingus.tasks.rescues").counter().count()).isEqualTo(1.0);
+      assertThat(f.db.meterRegistry().get("mingus.tasks.rescues").tag("cause", "lease_expired").counters().stream()
+          .mapToDouble(io.micrometer.core.instrument.Counter::count).sum()).isEqualTo(1.0);
     }
   }
 
@@ -113,7 +114,8 @@ class WorkerTest {
       await().atMost(Duration.ofSeconds(20)).until(() -> f.task(id).state() == TaskState.SUCCEEDED);
       assertThat(f.task(id).attempt()).isEqualTo(1);
       assertThat(f.task(id).leaseOwner()).isEqualTo("a");
-      assertThat(f.db.meterRegistry().find("mingus.tasks.rescues").counter()).isNull();
+      assertThat(f.db.meterRegistry().find("mingus.tasks.rescues").counters().stream()
+          .mapToDouble(io.micrometer.core.instrument.Counter::count).sum()).isZero();
     }
   }
 

@@ -36,6 +36,38 @@ final class H2TaskStore extends SqlTaskStore {
     return "mingus_tasks";
   }
 
+  /** H2 has no advisory locks, and an in-process database no session another process could outlive. */
+  @Override
+  public boolean tracksSessions() {
+    return false;
+  }
+
+  @Override
+  public boolean lockSession(Connection c, long key) {
+    return false;
+  }
+
+  @Override
+  public void registerSession(Session s, String workerId, long key, int pid, Instant now) {}
+
+  @Override
+  public void unregisterSession(Session s, String workerId, long key) {}
+
+  @Override
+  public List<SessionKey> goneSessions(Session s, String except) {
+    return List.of();
+  }
+
+  @Override
+  public List<Stale> orphaned(Session s, SessionKey gone, int limit) {
+    return List.of();
+  }
+
+  @Override
+  public boolean forgetSession(Session s, SessionKey gone) {
+    return false;
+  }
+
   @Override
   public boolean hasWrites(Session session) {
     try {

@@ -19,14 +19,19 @@ import org.slf4j.LoggerFactory;
  * {@link Loop}: each {@link #step()} connects when there is no connection, or waits a few seconds
  * for notifications. After a failure the connection is dropped and the loop backs off
  * ({@link #FIRST_BACKOFF} doubling to {@link #MAX_BACKOFF}); after connecting it wakes every lane,
- * since notifications sent meanwhile are lost (polling covers the gap). Thread-safe.
+ * since notifications sent meanwhile are lost (polling covers the gap). When given a {@link
+ * WorkerSession}, each new connection also carries the worker's liveness: the session's advisory
+ * lock is taken and registered before the lanes are woken. Thread-safe.
  */
 public final class Listener {
   private static final Logger LOG = LoggerFactory.getLogger(Listener.class);
   /** The first wait after a failure. */
   public static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
-  /** The longest wait after failures. */
-  public static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+  /**
+   * The longest wait after failures: short, because the worker's liveness rides on this connection
+   * (other workers rescue its tasks when it stays away for more than a couple of seconds).
+   */
+  public static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
   private static final int RECEIVE_MILLIS = 5000;
 
   /** Wakes this worker's lanes. */
@@ -42,17 +47,22 @@ public final class Listener {
   private final String channel;
   private final String workerId;
   private final Wakeups wakeups;
+  private final WorkerSession session;
   private volatile Connection connection;
   private volatile boolean listening;
   private volatile int backendPid;
   private volatile boolean closed;
 
-  /** Listens on {@code channel} with the settings of {@code config}. */
-  public Listener(PoolConfig config, String channel, String workerId, Wakeups wakeups) {
+  /**
+   * Listens on {@code channel} with the settings of {@code config}; {@code session} (or {@code null})
+   * is attached to every new connection.
+   */
+  public Listener(PoolConfig config, String channel, String workerId, Wakeups wakeups, WorkerSession session) {
     this.config = config;
     this.channel = channel;
     this.workerId = workerId;
     this.wakeups = wakeups;
+    this.session = session;
   }
 
   /** The channel listened on. */
@@ -95,6 +105,9 @@ public final class Listener {
     Connection c = open();
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
       backendPid = rs.next() ? rs.getInt(1) : 0;
+      if (session != null) {
+        session.attach(c, backendPid);
+      }
     } catch (SQLException | RuntimeException e) {
       close(c, e);
       throw e;
@@ -117,6 +130,9 @@ public final class Listener {
   /** Drops the connection, if any. */
   void drop() {
     listening = false;
+    if (session != null) {
+      session.detached();
+    }
     Connection c = connection;
     connection = null;
     if (c != null) {

@@ -2,6 +2,7 @@ package io.mingus.tasks.internal;
 
 import io.mingus.db.Session;
 import io.mingus.db.TransactionOptions;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -18,6 +19,9 @@ import org.postgresql.core.TransactionState;
  * UPDATE ... RETURNING}; new tasks are announced with {@code pg_notify}.
  */
 final class PostgresTaskStore extends SqlTaskStore {
+  /** The workers whose liveness follows their session. */
+  static final String WORKERS = "mingus_task_workers";
+
   private final String channel;
 
   PostgresTaskStore(String schema) {
@@ -33,6 +37,65 @@ final class PostgresTaskStore extends SqlTaskStore {
   @Override
   public String channel() {
     return channel;
+  }
+
+  @Override
+  public boolean tracksSessions() {
+    return true;
+  }
+
+  @Override
+  public boolean lockSession(Connection c, long key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+      ps.setLong(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  @Override
+  public void registerSession(Session s, String workerId, long key, int pid, Instant now) {
+    s.update("INSERT INTO " + WORKERS + " (worker_id, lock_key, backend_pid, since) VALUES (?, ?, ?, ?)"
+        + " ON CONFLICT (worker_id) DO UPDATE SET lock_key = EXCLUDED.lock_key, backend_pid = EXCLUDED.backend_pid,"
+        + " since = EXCLUDED.since", workerId, key, pid, ts(now));
+  }
+
+  @Override
+  public void unregisterSession(Session s, String workerId, long key) {
+    s.update("DELETE FROM " + WORKERS + " WHERE worker_id = ? AND lock_key = ?", workerId, key);
+  }
+
+  /**
+   * A bigint advisory lock shows in {@code pg_locks} as its high half in {@code classid}, its low
+   * half in {@code objid} (both {@code oid}, unsigned) and {@code objsubid = 1}; shifting the high
+   * half back as a bigint gives the key, sign included. Any database's locks are looked at: the
+   * keys are random 64-bit numbers.
+   */
+  private static final String LOCK_FREE = "NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
+      + " AND l.objsubid = 1 AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = w.lock_key)";
+
+  @Override
+  public List<SessionKey> goneSessions(Session s, String except) {
+    return s.query("SELECT w.worker_id, w.lock_key FROM " + WORKERS + " w WHERE w.worker_id <> ? AND " + LOCK_FREE,
+        rs -> new SessionKey(rs.getString(1), rs.getLong(2)), except);
+  }
+
+  @Override
+  public List<Stale> orphaned(Session s, SessionKey gone, int limit) {
+    return s.query("SELECT t.id, t.attempt, t.max_attempts, t.queue, t.name, t.payload FROM " + TABLE + " t"
+        + " WHERE t.state = 'running' AND t.lease_owner = ? AND EXISTS (SELECT 1 FROM " + WORKERS + " w"
+        + " WHERE w.worker_id = ? AND w.lock_key = ? AND " + LOCK_FREE + ") ORDER BY t.id LIMIT ?"
+        + " FOR UPDATE OF t SKIP LOCKED",
+        rs -> new Stale(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getString(4), rs.getString(5), rs.getString(6)),
+        gone.workerId(), gone.workerId(), gone.lockKey(), limit);
+  }
+
+  @Override
+  public boolean forgetSession(Session s, SessionKey gone) {
+    return s.update("DELETE FROM " + WORKERS + " w WHERE w.worker_id = ? AND w.lock_key = ? AND NOT EXISTS (SELECT 1"
+        + " FROM " + TABLE + " t WHERE t.state = 'running' AND t.lease_owner = w.worker_id)",
+        gone.workerId(), gone.lockKey()) == 1;
   }
 
   @Override

@@ -263,17 +263,16 @@ abstract class SqlTaskStore implements TaskStore {
   }
 
   @Override
-  public int rescue(Session s, long id, boolean attemptsLeft, String rescuer, Instant now, Instant cutoff) {
-    String message = "its worker stopped heartbeating before " + cutoff + "; rescued by worker " + rescuer;
+  public int rescue(Session s, long id, boolean attemptsLeft, String why, Instant now) {
     String kind = FailureKind.RESCUED.name();
     if (attemptsLeft) {
       return s.update("UPDATE " + TABLE + " SET state = 'queued', run_at = ?, lease_owner = NULL, heartbeat_at = NULL,"
           + " last_error_kind = ?, last_error_message = ? WHERE id = ? AND state = 'running'",
-          ts(now), kind, message, id);
+          ts(now), kind, why, id);
     }
     return s.update("UPDATE " + TABLE + " SET state = 'failed', finished_at = ?, heartbeat_at = NULL,"
         + " last_error_kind = ?, last_error_message = ? WHERE id = ? AND state = 'running'",
-        ts(now), kind, message + ", with no attempts left", id);
+        ts(now), kind, why + ", with no attempts left", id);
   }
 
   // ---- administration

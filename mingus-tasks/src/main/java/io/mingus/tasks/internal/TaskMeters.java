@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * The Micrometer meters of a worker: {@code mingus.tasks.depth} (gauge per queue, for the states queued and running),
  * {@code mingus.tasks.pickup} (enqueue-to-start latency per queue), {@code mingus.tasks.run} (run
  * time per task name and outcome), {@code mingus.tasks.outcomes}, {@code mingus.tasks.retries} and
- * {@code mingus.tasks.rescues}. Thread-safe.
+ * {@code mingus.tasks.rescues} (per queue and cause). Thread-safe.
  */
 public final class TaskMeters {
   private final MeterRegistry registry;
@@ -55,9 +55,10 @@ public final class TaskMeters {
         .register(registry).increment();
   }
 
-  void rescued(String queue, int n) {
-    Counter.builder("mingus.tasks.rescues").description("running tasks of silent workers put back or failed")
-        .tag("queue", queue).register(registry).increment(n);
+  /** {@code n} tasks of {@code queue} put back for {@code cause} ({@code lease_expired}, {@code session_gone}). */
+  void rescued(String queue, String cause, int n) {
+    Counter.builder("mingus.tasks.rescues").description("running tasks of dead workers put back or failed, by cause")
+        .tag("queue", queue).tag("cause", cause).register(registry).increment(n);
   }
 
   /** Sets the depth gauges; a queue seen before (or served by the worker) and now empty shows 0. */

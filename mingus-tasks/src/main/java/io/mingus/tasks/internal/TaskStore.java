@@ -5,6 +5,7 @@ import io.mingus.db.Session;
 import io.mingus.db.TransactionOptions;
 import io.mingus.tasks.TaskRecord;
 import io.mingus.tasks.TaskState;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,8 +44,11 @@ public interface TaskStore {
   record Claimed(long id, String queue, String name, String payload, int attempt, int maxAttempts,
       Duration timeout, Instant runAt, Instant createdAt) {}
 
-  /** A running task whose worker stopped heartbeating. */
+  /** A running task whose worker stopped heartbeating, or whose worker's session ended. */
   record Stale(long id, int attempt, int maxAttempts, String queue, String name, String payload) {}
+
+  /** A worker whose liveness follows a database session: the advisory lock it holds on it. */
+  record SessionKey(String workerId, long lockKey) {}
 
   // ---- what differs between engines, beyond SQL
 
@@ -123,10 +127,42 @@ public interface TaskStore {
   List<Stale> stale(Session s, Instant cutoff, int limit);
 
   /**
-   * Re-queues (attempts left) or fails (none left) one stale task, recording kind {@code RESCUED};
-   * 0 when it changed meanwhile.
+   * Re-queues (attempts left) or fails (none left) one stale or orphaned task, recording kind {@code
+   * RESCUED} and {@code why}; 0 when it changed meanwhile.
    */
-  int rescue(Session s, long id, boolean attemptsLeft, String rescuer, Instant now, Instant cutoff);
+  int rescue(Session s, long id, boolean attemptsLeft, String why, Instant now);
+
+  // ---- worker sessions (PostgreSQL; see V3__worker_sessions.sql)
+
+  /**
+   * Whether a worker's liveness can follow its database session (a session-level advisory lock
+   * that other sessions can see in {@code pg_locks}); when not, leases alone tell.
+   */
+  boolean tracksSessions();
+
+  /**
+   * Takes the session-level advisory lock {@code key} on {@code c}, the worker's own connection
+   * outside the pools, in auto-commit; whether it was free.
+   */
+  boolean lockSession(Connection c, long key) throws SQLException;
+
+  /** Records that {@code workerId} now lives as long as the session holding {@code key} (backend {@code pid}). */
+  void registerSession(Session s, String workerId, long key, int pid, Instant now);
+
+  /** Forgets {@code workerId}'s session (a graceful stop): its tasks are rescued by lease alone again. */
+  void unregisterSession(Session s, String workerId, long key);
+
+  /** Registered workers other than {@code except} whose lock no session holds any more. */
+  List<SessionKey> goneSessions(Session s, String except);
+
+  /**
+   * The running tasks of {@code gone}, provided its lock is still registered and still free, locked
+   * (skipping locked ones).
+   */
+  List<Stale> orphaned(Session s, SessionKey gone, int limit);
+
+  /** Deletes {@code gone}'s row if it holds no running task any more; whether it did. */
+  boolean forgetSession(Session s, SessionKey gone);
 
   // ---- administration
 

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * slot holding no connection, and recorded by the completer with its completion; attempts
  * given back go through {@link GiveBack}; the {@link InFlight} set holds every attempt from claim to
  * outcome, and the {@link Heartbeater} refreshes their leases. The {@link Rescuer} puts back tasks of
- * silent workers, the {@link DepthSampler} samples queue depths, the {@link ScheduleEnqueuer}
+ * dead workers (by lease, and on PostgreSQL by the {@link WorkerSession} each worker's LISTEN
+ * connection carries), the {@link DepthSampler} samples queue depths, the {@link ScheduleEnqueuer}
  * enqueues periodic tasks, and on PostgreSQL the {@link Listener} wakes lanes on NOTIFY. Background
  * work runs in {@link Loop}s; the shared {@link Lifecycle} says whether the worker still claims or
  * halted.
@@ -81,6 +82,7 @@ public final class WorkerRuntime {
   private final DepthSampler depth;
   private final ScheduleEnqueuer schedules;
   private final Listener listener;
+  private final WorkerSession session;
   private final List<Loop> loops = new ArrayList<>();
   private Thread completerThread;
   private volatile boolean lanesStopped;
@@ -90,6 +92,12 @@ public final class WorkerRuntime {
     this.setup = s;
     WorkerConfig c = s.config();
     this.meters = new TaskMeters(s.db().meterRegistry());
+    // the counts an operator alerts on exist from the start, at zero
+    c.queues().keySet().forEach(q -> {
+      for (Rescuer.Cause cause : Rescuer.Cause.values()) {
+        meters.rescued(q, cause.label(), 0);
+      }
+    });
     this.timeouts = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
         .name("mingus-task-timeouts-" + s.id()).factory());
     WorkerDb wdb = new WorkerDb(s.db(), s.store(), s.id(), s.clock());
@@ -116,6 +124,7 @@ public final class WorkerRuntime {
     this.depth = new DepthSampler(s.db(), s.store(), meters, List.copyOf(c.queues().keySet()));
     this.schedules = new ScheduleEnqueuer(s.db(), s.clock(), s.schedules());
     Consumer<String> wake = waker;
+    this.session = s.store().tracksSessions() ? new WorkerSession(wdb) : null;
     this.listener = !s.store().notifies() ? null : new Listener(s.db().pools().config(PoolName.WORKER),
         s.store().channel(), s.id(), new Listener.Wakeups() {
           @Override
@@ -127,7 +136,7 @@ public final class WorkerRuntime {
           public void wakeAll() {
             byQueue.values().forEach(Lane::wake);
           }
-        });
+        }, session);
   }
 
   /**
@@ -147,6 +156,9 @@ public final class WorkerRuntime {
     WorkerConfig c = setup.config();
     loop("heartbeat", c.heartbeatInterval(), heartbeater::beat);
     loop("rescuer", Rescuer.period(c.rescueAfter()), rescuer::rescue);
+    if (session != null) {
+      loop("sessions", Rescuer.SESSION_PERIOD, rescuer::rescueOrphans);
+    }
     loop("depth", DepthSampler.PERIOD, depth::sample);
     if (!schedules.isEmpty()) {
       loop("scheduler", ScheduleEnqueuer.period(c.pollInterval()), schedules::enqueueDue);
@@ -206,6 +218,9 @@ public final class WorkerRuntime {
     drain();
     completer.stop();
     loops.forEach(Loop::stop);
+    if (session != null) {
+      session.unregister();
+    }
     if (listener != null) {
       listener.close();
     }
@@ -295,6 +310,11 @@ public final class WorkerRuntime {
 
   public DepthSampler depth() {
     return depth;
+  }
+
+  /** The session that carries this worker's liveness; empty on H2. */
+  public Optional<WorkerSession> session() {
+    return Optional.ofNullable(session);
   }
 
   /** The LISTEN connection's service; empty on H2. */
