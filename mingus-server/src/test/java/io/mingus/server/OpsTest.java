@@ -77,6 +77,19 @@ class OpsTest {
 
   @ParameterizedTest
   @EnumSource(TestEngine.class)
+  void with_workers_prometheus_counts_rescued_tasks_by_cause_from_zero(TestEngine engine) {
+    try (Running server = Running.start(engine, dir)) {
+      HttpResponse<String> metrics = server.get("/metrics");
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body()).contains(
+          "mingus_tasks_rescues_total{cause=\"lease_expired\",queue=\"comms\"} 0.0",
+          "mingus_tasks_rescues_total{cause=\"session_gone\",queue=\"comms\"} 0.0",
+          "resilience4j_circuitbreaker_state{name=\"worker\",pool=\"worker\",state=\"closed\"} 1.0");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
   void admin_endpoints_refuse_without_the_token_and_accept_with_it(TestEngine engine) {
     try (Running server = Running.start(engine, dir, ServerSettings.defaults().withAdminToken(TOKEN), false, b -> b)) {
       for (String path : List.of("/metrics", "/metrics/database", "/dashboard/database", "/admin/tasks")) {
