@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+// also run through PgBouncer in transaction pooling: the pgbouncer execution of the module's pom
+@org.junit.jupiter.api.Tag("pgbouncer")
 class EngagementTest {
 
   @ParameterizedTest

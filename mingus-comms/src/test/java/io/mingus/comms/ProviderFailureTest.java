@@ -29,6 +29,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * depends on the recipient: +15550000500 fails twice with 503 then succeeds, +15550000400 is
  * refused with 400, +15550000503 always fails with 503.
  */
+// also run through PgBouncer in transaction pooling: the pgbouncer execution of the module's pom
+@org.junit.jupiter.api.Tag("pgbouncer")
 class ProviderFailureTest {
 
   private static final class FakeApi implements AutoCloseable {

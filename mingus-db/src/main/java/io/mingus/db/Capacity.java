@@ -25,6 +25,14 @@ final class Capacity {
     if (config.dialect() != Dialect.POSTGRESQL) {
       return;
     }
+    if (config.pgbouncer()) {
+      boolean listens = role.runsWorkers() && config.directUrl().isPresent();
+      LOG.info("role {} reaches PostgreSQL through PgBouncer: its pools are PgBouncer's clients, so PostgreSQL's"
+          + " max_connections bounds PgBouncer's default_pool_size, not these pools;{} (README: Running a fleet)",
+          role.label(), listens ? " each process of this role also holds 1 direct connection for LISTEN" : " no direct"
+              + " connection");
+      return;
+    }
     String sql = "SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int,"
         + " coalesce(current_setting('reserved_connections', true), '0')::int";
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {

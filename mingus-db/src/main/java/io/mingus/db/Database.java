@@ -80,10 +80,11 @@ public final class Database implements AutoCloseable {
       throw e;
     }
     LOG.info("database ready: profile {}, role {} (pools {}), {} / {} / {}, schema {}, echo {}, slow queries >= {} ms,"
-        + " monitoring {}", config.profile().label(), role.label(), role.pools(), config.main(), config.worker(),
+        + " monitoring {}{}", config.profile().label(), role.label(), role.pools(), config.main(), config.worker(),
         config.analytics(),
         config.schema() == null ? "(default)" : config.schema(), config.echo(), config.slowQueryThreshold().toMillis(),
-        config.monitoring());
+        config.monitoring(), !config.pgbouncer() ? "" : ", through PgBouncer (transaction pooling: prepareThreshold=0,"
+            + " settings per transaction), direct " + config.directUrl().map(Endpoint::toString).orElse("none"));
     startupChecks();
   }
 
@@ -117,9 +118,24 @@ public final class Database implements AutoCloseable {
    * the process's work uses them.
    */
   java.sql.Connection startupConnection() throws java.sql.SQLException {
-    PoolConfig main = config.main();
-    return Connections.open(main.jdbcUrl(), main.username(), main.password(), "mingus-startup",
-        main.timeout());
+    Endpoint e = sessionEndpoint();
+    return Connections.open(e.jdbcUrl(), e.username(), e.password(), "mingus-startup", config.main().timeout());
+  }
+
+  /**
+   * Where connections outside the pools go (start-up checks, migrations): PostgreSQL itself when
+   * {@link DatabaseConfig#directUrl()} names it, else the main pool's URL, through PgBouncer then
+   * without server-side prepared statements.
+   */
+  private Endpoint sessionEndpoint() {
+    if (config.pgbouncer()) {
+      return config.directUrl().orElseGet(() -> {
+        PoolConfig main = config.main();
+        String url = main.jdbcUrl() + (main.jdbcUrl().contains("?") ? "&" : "?") + "prepareThreshold=0";
+        return new Endpoint(url, main.username(), main.password());
+      });
+    }
+    return Endpoint.of(config.main());
   }
 
   /** A database with this configuration, no entity classes and its own meter registry. */
@@ -233,13 +249,19 @@ public final class Database implements AutoCloseable {
    */
   public int migrate(String module, String location) {
     requireOpen();
-    PoolConfig main = config.main();
+    if (config.pgbouncer() && config.schema() != null && config.directUrl().isEmpty()) {
+      throw new ConfigurationException("cannot apply the " + module + " migrations through PgBouncer in schema "
+          + config.schema() + ": Flyway sets the schema on its session, which transaction pooling does not keep. Set"
+          + " DATABASE_DIRECT_URL to PostgreSQL itself (not PgBouncer), or leave DB_SCHEMA unset (ALTER ROLE ... SET"
+          + " search_path)");
+    }
+    Endpoint target = sessionEndpoint();
     String vendor = switch (config.dialect()) {
       case POSTGRESQL -> "postgresql";
       case H2 -> "h2";
     };
     var flyway = Flyway.configure(getClass().getClassLoader())
-        .dataSource(main.jdbcUrl(), main.username(), main.password())
+        .dataSource(target.jdbcUrl(), target.username(), target.password())
         .locations(location + "/common", location + "/" + vendor)
         .table("mingus_" + module + "_history")
         .baselineOnMigrate(true)

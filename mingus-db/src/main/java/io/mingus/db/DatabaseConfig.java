@@ -26,6 +26,11 @@ import java.util.Objects;
  * @param breakerFailures connection failures in a row that open a pool's circuit breaker
  * @param breakerRecovery how long an open breaker waits before it lets a probe through
  * @param optimizerResize whether the pool optimizer resizes pools or only recommends
+ * @param pgbouncer the pools reach PostgreSQL through PgBouncer in transaction pooling ({@code
+ *     DB_PGBOUNCER}): no server-side prepared statements ({@code prepareThreshold=0}), and the
+ *     schema and isolation are set inside each transaction ({@code SET LOCAL}), never on the session
+ * @param direct PostgreSQL itself, not PgBouncer ({@code DATABASE_DIRECT_URL}), for work that needs a
+ *     session of its own; {@code null} when not set (see {@link #directUrl()})
  */
 public record DatabaseConfig(
     Profile profile,
@@ -42,7 +47,9 @@ public record DatabaseConfig(
     Duration leakDetection,
     int breakerFailures,
     Duration breakerRecovery,
-    boolean optimizerResize) {
+    boolean optimizerResize,
+    boolean pgbouncer,
+    Endpoint direct) {
 
   /** Validates every field. */
   public DatabaseConfig {
@@ -69,6 +76,14 @@ public record DatabaseConfig(
     }
     if (healthCheckTimeout.isNegative() || healthCheckTimeout.isZero()) {
       throw new IllegalArgumentException("healthCheckTimeout must be positive, was " + healthCheckTimeout);
+    }
+    if (pgbouncer && main.dialect() != Dialect.POSTGRESQL) {
+      throw new ConfigurationException("DB_PGBOUNCER=true is not allowed with an H2 DATABASE_URL: PgBouncer fronts"
+          + " PostgreSQL; leave DB_PGBOUNCER unset for H2");
+    }
+    if (direct != null && direct.dialect() != Dialect.POSTGRESQL) {
+      throw new ConfigurationException("DATABASE_DIRECT_URL=" + io.mingus.db.internal.Redact.url(direct.jdbcUrl())
+          + " is not allowed: it must be a PostgreSQL URL (the server itself, not PgBouncer)");
     }
     if (breakerFailures < 1) {
       throw new ConfigurationException("DB_CIRCUIT_FAILURE_THRESHOLD=" + breakerFailures
@@ -120,6 +135,19 @@ public record DatabaseConfig(
     return main.dialect();
   }
 
+  /**
+   * Where work that needs a session of its own connects: LISTEN, session-level advisory locks,
+   * migrations. It is {@code DATABASE_DIRECT_URL} when set; else, unless the pools go through
+   * PgBouncer ({@link #pgbouncer()}), the worker pool's database; else empty, and such work does
+   * without (task workers wake by polling instead of LISTEN/NOTIFY).
+   */
+  public java.util.Optional<Endpoint> directUrl() {
+    if (direct != null) {
+      return java.util.Optional.of(direct);
+    }
+    return pgbouncer ? java.util.Optional.empty() : java.util.Optional.of(Endpoint.of(worker));
+  }
+
   /** The sum of the three pools' maximum sizes: what one process may open at most. */
   public int maxConnections() {
     return main.maxSize() + worker.maxSize() + analytics.maxSize();
@@ -151,6 +179,8 @@ public record DatabaseConfig(
     private int breakerFailures;
     private Duration breakerRecovery;
     private boolean optimizerResize;
+    private boolean pgbouncer;
+    private Endpoint direct;
 
     private Builder(DatabaseConfig c) {
       profile = c.profile;
@@ -168,6 +198,8 @@ public record DatabaseConfig(
       breakerFailures = c.breakerFailures;
       breakerRecovery = c.breakerRecovery;
       optimizerResize = c.optimizerResize;
+      pgbouncer = c.pgbouncer;
+      direct = c.direct;
     }
 
     /** Every pool on this database (the analytics pool too). */
@@ -257,11 +289,21 @@ public record DatabaseConfig(
       return this;
     }
 
+    /**
+     * Whether the pools go through PgBouncer in transaction pooling, and PostgreSQL itself for
+     * session work ({@code null}: none).
+     */
+    public Builder pgbouncer(boolean on, Endpoint directUrl) {
+      pgbouncer = on;
+      direct = directUrl;
+      return this;
+    }
+
     /** The validated configuration. */
     public DatabaseConfig build() {
       return new DatabaseConfig(profile, pools[0], pools[1], pools[2], schema, echo, echoPool,
           slowQueryThreshold, monitoring, healthCheckInterval, healthCheckTimeout, leakDetection,
-          breakerFailures, breakerRecovery, optimizerResize);
+          breakerFailures, breakerRecovery, optimizerResize, pgbouncer, direct);
     }
   }
 }

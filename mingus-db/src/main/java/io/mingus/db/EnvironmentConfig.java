@@ -61,10 +61,20 @@ final class EnvironmentConfig {
         Duration.ofMillis(whole("DB_LEAK_DETECTION_MS", d.leakMillis(), 0)),
         (int) whole("DB_CIRCUIT_FAILURE_THRESHOLD", 5, 1),
         seconds("DB_CIRCUIT_RECOVERY_TIMEOUT", 60, false),
-        bool("DB_POOL_OPTIMIZER_RESIZE", false));
+        bool("DB_POOL_OPTIMIZER_RESIZE", false),
+        bool("DB_PGBOUNCER", false),
+        direct(profile));
   }
 
   private record Target(String jdbcUrl, String user, String password) {}
+
+  private Endpoint direct(Profile profile) {
+    if (get("DATABASE_DIRECT_URL") == null) {
+      return null;
+    }
+    Target t = target("DATABASE_DIRECT_URL", profile);
+    return new Endpoint(t.jdbcUrl(), t.user(), t.password());
+  }
 
   private Profile profile() {
     String value = get("MINGUS_PROFILE");

@@ -17,6 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
+// also run through PgBouncer in transaction pooling: the pgbouncer execution of the module's pom
+@org.junit.jupiter.api.Tag("pgbouncer")
 class ErrorsTest {
   private static final String HIKARI_TIMEOUT =
       "mingus-main - Connection is not available, request timed out after 1000ms (total=2, active=2, idle=0, waiting=1)";

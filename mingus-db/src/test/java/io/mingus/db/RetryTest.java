@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+// also run through PgBouncer in transaction pooling: the pgbouncer execution of the module's pom
+@org.junit.jupiter.api.Tag("pgbouncer")
 class RetryTest {
   private static final RetryPolicy FAST = new RetryPolicy(5, Duration.ofMillis(5), Duration.ofMillis(50),
       Duration.ofSeconds(30));

@@ -20,6 +20,12 @@ import org.junit.jupiter.api.Assumptions;
  * {@code TEST_DATABASE_URL} (and {@code TEST_DATABASE_USER}, {@code TEST_DATABASE_PASSWORD}) say
  * otherwise. When it cannot be reached, PostgreSQL tests are skipped with a loud message, or fail
  * when {@code CI=true} or {@code MINGUS_REQUIRE_POSTGRES=1}.
+ *
+ * <p>With the system property {@code mingus.test.pgbouncer=true} (the {@code pgbouncer} Maven
+ * executions of the db, tasks and comms modules, which run the tests tagged {@code pgbouncer}),
+ * PostgreSQL tests go through {@link PgBouncer#shared()} in transaction pooling ({@code
+ * DB_PGBOUNCER=true}, PostgreSQL itself as {@code DATABASE_DIRECT_URL}), and H2 tests are skipped
+ * (they ran in the default execution).
  */
 public final class TestDb implements AutoCloseable {
   private static volatile Boolean postgresUp;
@@ -60,11 +66,21 @@ public final class TestDb implements AutoCloseable {
   /** The testing profile on {@code engine}, pools of 4, no echo, slow queries at 5 s. */
   public static DatabaseConfig.Builder baseConfig(TestEngine engine) {
     DatabaseConfig base = switch (engine) {
-      case H2 -> DatabaseConfig.defaults(Profile.TESTING,
-          "jdbc:h2:mem:t" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa", null);
+      case H2 -> {
+        if (throughPgBouncer()) {
+          Assumptions.abort("H2 tests ran in the default execution; this one runs PostgreSQL through PgBouncer");
+        }
+        yield DatabaseConfig.defaults(Profile.TESTING,
+            "jdbc:h2:mem:t" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa", null);
+      }
       case POSTGRESQL -> {
         requirePostgres();
-        yield DatabaseConfig.defaults(Profile.TESTING, postgresUrl(), postgresUser(), postgresPassword());
+        DatabaseConfig direct = DatabaseConfig.defaults(Profile.TESTING, postgresUrl(), postgresUser(),
+            postgresPassword());
+        yield !throughPgBouncer() ? direct : direct.toBuilder()
+            .url(PgBouncer.shared().jdbcUrl("test"), postgresUser(), postgresPassword())
+            .pgbouncer(true, new Endpoint(postgresUrl(), postgresUser(), postgresPassword()))
+            .build();
       }
     };
     return base.toBuilder()
@@ -76,6 +92,28 @@ public final class TestDb implements AutoCloseable {
         .poolTimeout(PoolName.MAIN, java.time.Duration.ofSeconds(10))
         .poolTimeout(PoolName.WORKER, java.time.Duration.ofSeconds(10))
         .poolTimeout(PoolName.ANALYTICS, java.time.Duration.ofSeconds(10));
+  }
+
+  /**
+   * Whether PostgreSQL tests go through PgBouncer ({@code -Dmingus.test.pgbouncer=true}); then
+   * they need it installed, and are skipped without it, or fail in CI.
+   */
+  public static boolean throughPgBouncer() {
+    if (!Boolean.getBoolean("mingus.test.pgbouncer")) {
+      return false;
+    }
+    if (PgBouncer.binary() == null) {
+      if (required()) {
+        throw new AssertionError("mingus.test.pgbouncer=true but pgbouncer is not installed (apt-get install"
+            + " pgbouncer; .ci/run does)");
+      }
+      Assumptions.abort("pgbouncer is not installed");
+    }
+    return true;
+  }
+
+  private static boolean required() {
+    return "true".equalsIgnoreCase(System.getenv("CI")) || "1".equals(System.getenv("MINGUS_REQUIRE_POSTGRES"));
   }
 
   public static String postgresUrl() {
@@ -102,9 +140,7 @@ public final class TestDb implements AutoCloseable {
       }
     }
     if (!postgresUp) {
-      boolean required = "true".equalsIgnoreCase(System.getenv("CI"))
-          || "1".equals(System.getenv("MINGUS_REQUIRE_POSTGRES"));
-      if (required) {
+      if (required()) {
         throw new AssertionError("PostgreSQL is required (CI=true or MINGUS_REQUIRE_POSTGRES=1) but not reachable at "
             + postgresUrl());
       }
@@ -114,8 +150,8 @@ public final class TestDb implements AutoCloseable {
 
   /** A plain JDBC connection to the test's database, outside every pool (for setup and checks). */
   public Connection rawConnection() throws SQLException {
-    DatabaseConfig c = db.config();
-    Connection conn = DriverManager.getConnection(c.main().jdbcUrl(), c.main().username(), c.main().password());
+    Endpoint e = direct(db.config());
+    Connection conn = DriverManager.getConnection(e.jdbcUrl(), e.username(), e.password());
     if (schema != null) {
       conn.setSchema(schema);
     }
@@ -133,6 +169,11 @@ public final class TestDb implements AutoCloseable {
   /** The PostgreSQL schema of this database, or {@code null} on H2. */
   public String schema() {
     return schema;
+  }
+
+  /** PostgreSQL itself (not PgBouncer) or the H2 database: where set-up and checks connect. */
+  static Endpoint direct(DatabaseConfig c) {
+    return c.directUrl().orElse(Endpoint.of(c.main()));
   }
 
   private static String env(String name, String fallback) {
@@ -153,9 +194,9 @@ public final class TestDb implements AutoCloseable {
       }
       assertThat(db.openTransactions()).as("transactions left open by the test").isEmpty();
     } finally {
-      DatabaseConfig c = db.config();
+      Endpoint direct = direct(db.config());
       db.close();
-      try (Connection conn = DriverManager.getConnection(c.main().jdbcUrl(), c.main().username(), c.main().password());
+      try (Connection conn = DriverManager.getConnection(direct.jdbcUrl(), direct.username(), direct.password());
           Statement st = conn.createStatement()) {
         st.execute(schema != null ? "DROP SCHEMA IF EXISTS " + schema + " CASCADE" : "SHUTDOWN");
       } catch (SQLException e) {

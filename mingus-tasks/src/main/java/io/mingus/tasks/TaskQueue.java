@@ -51,7 +51,7 @@ public final class TaskQueue {
     this.db = Objects.requireNonNull(db, "db");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.json = Objects.requireNonNull(json, "json");
-    this.store = TaskStore.create(db.dialect(), db.config().schema());
+    this.store = TaskStore.create(db.config());
     this.admin = new TaskAdmin(db, store, clock);
     this.notifier = store.notifies() ? new Notifier(db, store) : null;
   }

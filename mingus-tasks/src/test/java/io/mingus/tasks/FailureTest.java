@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+// also run through PgBouncer in transaction pooling: the pgbouncer execution of the module's pom
+@org.junit.jupiter.api.Tag("pgbouncer")
 class FailureTest {
   private static final RetryPolicy POLICY =
       new RetryPolicy(100, Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofDays(1));

@@ -25,6 +25,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * call holds no connection, record commits with the completion; batches, and what happens when a
  * phase fails, a lease is lost or a worker dies during the call.
  */
+// also run through PgBouncer in transaction pooling: the pgbouncer execution of the module's pom
+@org.junit.jupiter.api.Tag("pgbouncer")
 class PhasedTaskTest {
   private static final Duration BOUND = Duration.ofSeconds(30);
 

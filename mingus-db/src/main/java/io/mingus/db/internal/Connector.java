@@ -34,19 +34,19 @@ final class Connector implements DataSource {
   }
 
   /** The driver for the pool's connections: what Hikari would build from the pool's JDBC URL. */
-  static DataSource driver(PoolConfig pc) {
-    return new DriverDataSource(pc.jdbcUrl(), null, properties(pc, false), pc.username(), pc.password());
+  static DataSource driver(PoolConfig pc, boolean pgbouncer) {
+    return new DriverDataSource(pc.jdbcUrl(), null, properties(pc, false, pgbouncer), pc.username(), pc.password());
   }
 
   /**
    * The driver for probes: the same database, but every step bounded by a few seconds so that a
    * probe into a black hole ends, and tagged so an operator can tell probes from pooled sessions.
    */
-  static DataSource probeDriver(PoolConfig pc) {
-    return new DriverDataSource(pc.jdbcUrl(), null, properties(pc, true), pc.username(), pc.password());
+  static DataSource probeDriver(PoolConfig pc, boolean pgbouncer) {
+    return new DriverDataSource(pc.jdbcUrl(), null, properties(pc, true, pgbouncer), pc.username(), pc.password());
   }
 
-  private static Properties properties(PoolConfig pc, boolean probe) {
+  private static Properties properties(PoolConfig pc, boolean probe, boolean pgbouncer) {
     Properties p = new Properties();
     if (pc.dialect() == Dialect.POSTGRESQL) {
       p.setProperty("ApplicationName", "mingus-" + pc.name().label() + (probe ? "-probe" : ""));
@@ -55,6 +55,11 @@ final class Connector implements DataSource {
       // Keep row values (the "Detail: Key (email)=(...)" of a constraint violation) out of
       // exception messages and so out of logs.
       p.setProperty("logServerErrorDetail", "false");
+      if (pgbouncer) {
+        // PgBouncer 1.18 in transaction pooling passes a named server-side statement prepared in
+        // one transaction to whichever client gets that server connection next: unnamed only.
+        p.setProperty("prepareThreshold", "0");
+      }
       if (probe) {
         p.setProperty("connectTimeout", "5");
         p.setProperty("loginTimeout", "5");

@@ -88,6 +88,10 @@ final class OwnerScope extends Scope implements Transaction {
     if (options.readOnly()) {
       connection.setReadOnly(true);
     }
+    if (engine.pools().sessionless()) {
+      prepareSessionless();
+      return;
+    }
     if (options.isolation() != Isolation.DEFAULT) {
       connection.setTransactionIsolation(options.isolation().jdbcLevel());
     }
@@ -100,6 +104,31 @@ final class OwnerScope extends Scope implements Transaction {
           st.execute("SET QUERY_TIMEOUT " + millis);
           h2TimeoutSet = true;
         }
+      }
+    }
+  }
+
+  /**
+   * Behind PgBouncer in transaction pooling the next transaction may run on another server session,
+   * and a session setting would stay behind for another client: pgjdbc's isolation and schema are
+   * session settings, so the transaction makes them itself, as its first statement, in one round
+   * trip ({@code BEGIN} comes with it; read-only is already in pgjdbc's {@code BEGIN READ ONLY}).
+   */
+  private void prepareSessionless() throws SQLException {
+    java.util.List<String> settings = new java.util.ArrayList<>(3);
+    String schema = engine.pools().transactionSchema();
+    if (schema != null) {
+      settings.add("SET LOCAL search_path TO " + schema);
+    }
+    if (options.isolation() != Isolation.DEFAULT) {
+      settings.add("SET TRANSACTION ISOLATION LEVEL " + options.isolation().name().replace('_', ' '));
+    }
+    if (options.timeout() != null) {
+      settings.add("SET LOCAL statement_timeout = " + Math.max(1, options.timeout().toMillis()));
+    }
+    if (!settings.isEmpty()) {
+      try (Statement st = connection.createStatement()) {
+        st.execute(String.join("; ", settings));
       }
     }
   }

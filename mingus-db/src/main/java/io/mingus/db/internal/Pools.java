@@ -67,10 +67,14 @@ public final class Pools implements PoolManager, AutoCloseable {
     try {
       for (PoolName name : role.pools()) {
         PoolConfig pc = config.pool(name);
-        Reachability reachability = new Reachability(name, Connector.probeDriver(pc), config.breakerRecovery(), clock);
+        Reachability reachability = new Reachability(name, Connector.probeDriver(pc, config.pgbouncer()),
+            config.breakerRecovery(), clock);
         PoolMeters meters = new PoolMeters(name, registry);
-        Connector connector = new Connector(Connector.driver(pc), reachability, config.breakerRecovery());
-        HikariDataSource hikari = new HikariDataSource(hikariConfig(pc, config.schema(), connector,
+        Connector connector = new Connector(Connector.driver(pc, config.pgbouncer()), reachability,
+            config.breakerRecovery());
+        // behind PgBouncer each transaction sets its schema (SET LOCAL), never the session
+        String sessionSchema = config.pgbouncer() ? null : config.schema();
+        HikariDataSource hikari = new HikariDataSource(hikariConfig(pc, sessionSchema, connector,
             meters.trackerFactory(registry)));
         // Connections opened before an outage are most likely dead after it.
         reachability.onRegained(() -> softEvict(hikari));
@@ -187,6 +191,20 @@ public final class Pools implements PoolManager, AutoCloseable {
           + txName + "' to " + Redact.url(p.config().jdbcUrl()) + ": " + e.getMessage()
           + ". Check that the database is up and reachable and that DATABASE_URL is right", e, ErrorKind.CONNECTION);
     }
+  }
+
+  /**
+   * Whether the pools go through PgBouncer in transaction pooling: a server session is shared from
+   * one transaction to the next, so every setting is made inside the transaction ({@code SET
+   * LOCAL}) and nothing is left on the session.
+   */
+  boolean sessionless() {
+    return config.pgbouncer();
+  }
+
+  /** The schema each transaction sets for itself ({@code SET LOCAL search_path}), or {@code null}. */
+  String transactionSchema() {
+    return config.pgbouncer() ? config.schema() : null;
   }
 
   /**

@@ -1,6 +1,6 @@
 package io.mingus.tasks.internal;
 
-import io.mingus.db.PoolConfig;
+import io.mingus.db.Endpoint;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * PostgreSQL only: LISTENs on the schema's channel on a connection of its own, outside the pools
- * (opened with the worker pool's settings), and wakes the lane a notification names. Driven by a
+ * (to {@link io.mingus.db.DatabaseConfig#directUrl()}: PostgreSQL itself, never PgBouncer), and wakes the lane a notification names. Driven by a
  * {@link Loop}: each {@link #step()} connects when there is no connection, or waits a few seconds
  * for notifications. After a failure the connection is dropped and the loop backs off
  * ({@link #FIRST_BACKOFF} doubling to {@link #MAX_BACKOFF}); after connecting it wakes every lane,
@@ -43,7 +43,7 @@ public final class Listener {
     void wakeAll();
   }
 
-  private final PoolConfig config;
+  private final Endpoint config;
   private final String channel;
   private final String workerId;
   private final Wakeups wakeups;
@@ -54,10 +54,10 @@ public final class Listener {
   private volatile boolean closed;
 
   /**
-   * Listens on {@code channel} with the settings of {@code config}; {@code session} (or {@code null})
+   * Listens on {@code channel} on a connection to {@code config}; {@code session} (or {@code null})
    * is attached to every new connection.
    */
-  public Listener(PoolConfig config, String channel, String workerId, Wakeups wakeups, WorkerSession session) {
+  public Listener(Endpoint config, String channel, String workerId, Wakeups wakeups, WorkerSession session) {
     this.config = config;
     this.channel = channel;
     this.workerId = workerId;

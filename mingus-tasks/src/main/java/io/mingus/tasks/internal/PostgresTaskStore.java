@@ -23,10 +23,12 @@ final class PostgresTaskStore extends SqlTaskStore {
   static final String WORKERS = "mingus_task_workers";
 
   private final String channel;
+  private final boolean transactionsBeginWithSettings;
 
-  PostgresTaskStore(String schema) {
+  PostgresTaskStore(String schema, boolean transactionsBeginWithSettings) {
     super("CAST(? AS jsonb)");
     this.channel = schema == null ? "mingus_tasks" : "mingus_tasks_" + schema;
+    this.transactionsBeginWithSettings = transactionsBeginWithSettings;
   }
 
   @Override
@@ -101,7 +103,13 @@ final class PostgresTaskStore extends SqlTaskStore {
   @Override
   public boolean hasWrites(Session session) {
     try {
-      return session.connection().unwrap(BaseConnection.class).getTransactionState() != TransactionState.IDLE;
+      boolean open = session.connection().unwrap(BaseConnection.class).getTransactionState() != TransactionState.IDLE;
+      if (!open || !transactionsBeginWithSettings) {
+        return open;
+      }
+      // Behind PgBouncer every transaction opened with its own SET LOCAL: ask whether it wrote.
+      return session.queryOne("SELECT pg_current_xact_id_if_assigned() IS NOT NULL", rs -> rs.getBoolean(1))
+          .orElse(true);
     } catch (SQLException | RuntimeException e) {
       return true;
     }

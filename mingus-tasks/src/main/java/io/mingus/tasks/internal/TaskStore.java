@@ -1,6 +1,5 @@
 package io.mingus.tasks.internal;
 
-import io.mingus.db.Dialect;
 import io.mingus.db.Session;
 import io.mingus.db.TransactionOptions;
 import io.mingus.tasks.TaskRecord;
@@ -28,10 +27,14 @@ public interface TaskStore {
   /** The task table. */
   String TABLE = "mingus_tasks";
 
-  /** The store for {@code dialect}; {@code schema} (or {@code null}) names the notification channel. */
-  static TaskStore create(Dialect dialect, String schema) {
-    return switch (dialect) {
-      case POSTGRESQL -> new PostgresTaskStore(schema);
+  /**
+   * The store for the database of {@code config}; its schema (or none) names the notification
+   * channel.
+   */
+  static TaskStore create(io.mingus.db.DatabaseConfig config) {
+    return switch (config.dialect()) {
+      // behind PgBouncer with a schema, every transaction begins with its SET LOCAL search_path
+      case POSTGRESQL -> new PostgresTaskStore(config.schema(), config.pgbouncer() && config.schema() != null);
       case H2 -> new H2TaskStore();
     };
   }

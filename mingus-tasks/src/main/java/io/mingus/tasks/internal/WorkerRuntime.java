@@ -124,8 +124,10 @@ public final class WorkerRuntime {
     this.depth = new DepthSampler(s.db(), s.store(), meters, List.copyOf(c.queues().keySet()));
     this.schedules = new ScheduleEnqueuer(s.db(), s.clock(), s.schedules());
     Consumer<String> wake = waker;
-    this.session = s.store().tracksSessions() ? new WorkerSession(wdb) : null;
-    this.listener = !s.store().notifies() ? null : new Listener(s.db().pools().config(PoolName.WORKER),
+    // behind PgBouncer with no direct URL there is no session to listen on or to tie liveness to
+    boolean direct = s.db().config().directUrl().isPresent();
+    this.session = s.store().tracksSessions() && direct ? new WorkerSession(wdb) : null;
+    this.listener = !s.store().notifies() || !direct ? null : new Listener(s.db().config().directUrl().orElseThrow(),
         s.store().channel(), s.id(), new Listener.Wakeups() {
           @Override
           public void wake(String queue) {
@@ -186,7 +188,14 @@ public final class WorkerRuntime {
         + " schedules {}, {}", setup.id(), c.queues(), c.tasks().keySet(), c.pollInterval().toMillis(),
         c.heartbeatInterval().toMillis(), c.rescueAfter().toMillis(),
         c.rateLimits().isEmpty() ? "none" : c.rateLimits().keySet(), c.schedules().size(),
-        listener != null ? "LISTEN/NOTIFY on " + listener.channel() : "polling (H2)");
+        listener != null ? "LISTEN/NOTIFY on " + listener.channel()
+            : setup.store().notifies() ? "polling (no direct connection for LISTEN)" : "polling (H2)");
+    if (listener == null && setup.store().notifies()) {
+      LOG.warn("worker {} wakes by polling every {} ms, not by LISTEN/NOTIFY: the pools go through PgBouncer"
+          + " (DB_PGBOUNCER=true), whose transaction pooling cannot keep a LISTEN, and DATABASE_DIRECT_URL is not set."
+          + " Set DATABASE_DIRECT_URL to PostgreSQL itself (not PgBouncer) for instant wake-ups", setup.id(),
+          c.pollInterval().toMillis());
+    }
     boolean holding = c.tasks().values().stream().anyMatch(t -> !(t instanceof PhasedTask<?, ?, ?>));
     if (holding && total >= poolMax) {
       LOG.warn("worker {} runs up to {} tasks at once but the worker pool holds at most {} connections: each running"

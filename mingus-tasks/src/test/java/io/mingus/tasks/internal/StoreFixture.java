@@ -28,7 +28,7 @@ final class StoreFixture implements AutoCloseable {
     this.testDb = TestDb.open(engine, c -> c.poolSize(PoolName.WORKER, 6, 0));
     this.db = testDb.db();
     TaskQueue.create(db);
-    this.store = TaskStore.create(db.dialect(), db.config().schema());
+    this.store = TaskStore.create(db.config());
     db.inTransaction(s -> s.update("CREATE TABLE witness (n BIGINT PRIMARY KEY, task_id BIGINT, attempt INT)"));
   }
 

@@ -17,6 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** The statements of both stores, one by one: the engines must agree on every outcome. */
+// also run through PgBouncer in transaction pooling: the pgbouncer execution of the module's pom
+@org.junit.jupiter.api.Tag("pgbouncer")
 class TaskStoreTest {
   private static final Instant T0 = StoreFixture.t0();
 
