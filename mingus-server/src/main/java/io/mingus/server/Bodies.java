@@ -30,6 +30,7 @@ final class Bodies {
   }
 
   <T> T read(Context ctx, Class<T> type) {
+    HttpEdge.requireJson(ctx);
     byte[] body = bytes(ctx);
     if (body.length == 0) {
       throw HttpProblem.invalid("body", "is required: send a JSON object");
@@ -60,8 +61,7 @@ final class Bodies {
     } catch (JsonProcessingException e) {
       throw HttpProblem.invalid("body", "is not well-formed JSON");
     } catch (IOException e) {
-      // the client went away or stalled: its request, not the server, is at fault
-      throw HttpProblem.invalid("body", "could not be read: " + e.getMessage());
+      throw unreadable(e);
     }
   }
 
@@ -83,9 +83,21 @@ final class Bodies {
       }
       return out.toByteArray();
     } catch (IOException e) {
-      // the client went away or stalled: its request, not the server, is at fault
-      throw HttpProblem.invalid("body", "could not be read: " + e.getMessage());
+      throw unreadable(e);
     }
+  }
+
+  /**
+   * The client went away or stalled: its request, not the server, is at fault, and the problem
+   * says so without naming Jetty's exception.
+   */
+  static HttpProblem unreadable(IOException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.util.concurrent.TimeoutException || t instanceof java.net.SocketTimeoutException) {
+        return HttpProblem.invalid("body", "was not received in time: send the whole body promptly");
+      }
+    }
+    return HttpProblem.invalid("body", "was cut off: the connection ended before the whole body arrived");
   }
 
   /** The JSON path of the failure: {@code communications[3].user_id}, or {@code body} at the top. */

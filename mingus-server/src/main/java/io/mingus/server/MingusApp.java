@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import io.javalin.json.JavalinJackson;
 import io.javalin.router.Endpoint;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -61,9 +62,11 @@ public final class MingusApp implements AutoCloseable {
     this.history = new ConsoleHistory(db.meterRegistry(), db.pools(), clock);
     ConsoleRoutes console = new ConsoleRoutes(access, new ConsoleLive(db, new DatabaseDocuments(db, clock),
         queue.admin(), service, history, clock));
+    HttpEdge[] edge = new HttpEdge[1];
     this.javalin = Javalin.create(config -> {
       configure(config, mapper, settings);
       config.routes.before(RequestIds::assign);
+      config.routes.before(ctx -> edge[0].before(ctx));
       config.routes.before("/api/*", access::requireApiKey);
       config.routes.before("/admin/*", access::requireAdmin);
       config.routes.before("/metrics", access::requireAdmin);
@@ -76,10 +79,13 @@ public final class MingusApp implements AutoCloseable {
       console.register(config.routes);
       config.routes.after(RequestIds::clear);
       config.routes.exception(Exception.class, problems);
-      config.routes.error(404, ctx -> notFound(ctx, problems));
-      config.routes.error(405, ctx -> notFound(ctx, problems));
+      config.routes.error(404, ctx -> notFound(ctx, edge[0]));
+      config.routes.error(405, ctx -> notFound(ctx, edge[0]));
       config.requestLogger.http((ctx, ms) -> record(prometheus, ctx, ms));
+      config.jetty.modifyServer(server -> server.setErrorHandler(new JettyProblems(mapper)));
     });
+    edge[0] = new HttpEdge(javalin.unsafe.internalRouter);
+    edge[0].addHeadRoutes();
   }
 
   /** An app on these collaborators with the system clock; call {@link #start()}. */
@@ -127,6 +133,7 @@ public final class MingusApp implements AutoCloseable {
   /** Every route as {@code METHOD path} (the OpenAPI test compares them with the document). */
   List<String> routes() {
     return javalin.unsafe.internalRouter.allHttpHandlers().stream()
+        .filter(e -> e.endpoint.method != HandlerType.HEAD)
         .map(e -> e.endpoint.method.name() + " " + e.endpoint.path)
         .toList();
   }
@@ -145,16 +152,25 @@ public final class MingusApp implements AutoCloseable {
     }
   }
 
-  /** Unknown paths and methods answer with a problem document too. */
-  private static void notFound(Context ctx, ProblemMapper problems) {
+  /**
+   * Unknown paths answer with a problem document too; a path that exists with other methods is a
+   * 405 naming them in {@code Allow}.
+   */
+  private static void notFound(Context ctx, HttpEdge edge) {
     String type = ctx.res().getContentType();
     if (type != null && type.startsWith(Problem.CONTENT_TYPE)) {
       return;
     }
-    int status = ctx.statusCode();
-    ProblemMapper.write(ctx, new Problem("about:blank", status == 405 ? "Method not allowed" : "Not found",
-        status, "no endpoint " + ctx.method() + " " + ctx.path(), ctx.path(), List.of(),
-        RequestIds.of(ctx)));
+    String allowed = edge.allowed(ctx.path());
+    if (!allowed.isEmpty()) {
+      ctx.header("Allow", allowed);
+      ProblemMapper.write(ctx, new Problem(Problem.TYPE_METHOD, "Method not allowed", 405,
+          ctx.path() + " does not answer " + ctx.method() + "; it answers " + allowed, ctx.path(), List.of(),
+          RequestIds.of(ctx)));
+      return;
+    }
+    ProblemMapper.write(ctx, new Problem(Problem.TYPE_NOT_FOUND, "Not found", 404,
+        "no endpoint " + ctx.method() + " " + ctx.path(), ctx.path(), List.of(), RequestIds.of(ctx)));
   }
 
   private static void record(MeterRegistry registry, Context ctx, Float millis) {

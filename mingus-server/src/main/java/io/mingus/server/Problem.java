@@ -24,6 +24,9 @@ record Problem(
   static final String TYPE_TOO_LARGE = "urn:mingus:problem:body-too-large";
   static final String TYPE_UNAUTHORIZED = "urn:mingus:problem:unauthorized";
   static final String TYPE_FORBIDDEN = "urn:mingus:problem:forbidden";
+  static final String TYPE_UNSUPPORTED = "urn:mingus:problem:unsupported-media-type";
+  static final String TYPE_METHOD = "urn:mingus:problem:method-not-allowed";
+  static final String TYPE_IDEMPOTENCY = "urn:mingus:problem:idempotency-key-reused";
   static final String TYPE_UNAVAILABLE = "urn:mingus:problem:database-unavailable";
   static final String TYPE_INTERNAL = "urn:mingus:problem:internal-error";
 

@@ -130,6 +130,15 @@ class OpenApiTest {
       List<String> missing = new ArrayList<>();
       references(doc, doc, missing);
       assertThat(missing).isEmpty();
+      List<String> undocumented = new ArrayList<>();
+      doc.get("paths").properties().forEach(path -> METHODS.forEach(m -> {
+        JsonNode op = path.getValue().get(m);
+        if (op != null && op.has("requestBody") && !op.get("responses").has("415")) {
+          undocumented.add(m + " " + path.getKey() + ": 415");
+        }
+      }));
+      assertThat(undocumented).as("operations with a body that do not document 415").isEmpty();
+      assertThat(doc.at("/components/responses/MethodNotAllowed/headers/Allow").isMissingNode()).isFalse();
     }
   }
 
