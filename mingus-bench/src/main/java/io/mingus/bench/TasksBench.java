@@ -166,8 +166,13 @@ final class TasksBench {
     return new TasksBench(s, out).run();
   }
 
+  /**
+   * Mingus's pools: the worker pool for the drains and the main pool for enqueueing (and this
+   * harness's counts), each of db-scheduler's size ({@code concurrency + 4}), so that the enqueue
+   * phases compare the two on equal pools.
+   */
   private DatabaseConfig config() {
-    return s.target().productionConfig(4)
+    return s.target().productionConfig(Integer.getInteger("bench.mainPool", s.concurrency() + 4))
         .poolSize(PoolName.WORKER, s.concurrency() + 4, 0)
         .poolTimeout(PoolName.WORKER, Duration.ofSeconds(30))
         .build();
@@ -287,48 +292,94 @@ final class TasksBench {
 
   // ---- enqueue rates
 
+  /**
+   * Enqueue rates, one task per call at 1 and {@code concurrency} threads and batches on 1 thread:
+   * {@code rounds} rounds after a warm-up of each, the two systems alternated and their order
+   * rotated every round, so that the machine's noise hits both; the means are reported. For Mingus
+   * also the transactions committed per task (its own enqueue and the notifier's).
+   */
   private void enqueueRates(Database db, TaskQueue queue, DataSource admin, Scheduler client, DataSource dbsPool)
       throws Exception {
     TaskOptions options = TaskOptions.defaults();
     Duration d = s.enqueueSeconds();
     AtomicLong seq = new AtomicLong();
-    for (int threads : List.of(1, s.concurrency())) {
-      for (String system : s.systems()) {
-        // warm-up: the first enqueues load classes and fill caches
-        Load.run(threads, d, 200, system.equals("mingus")
-            ? () -> queue.enqueue(noop, new Noop(1), options)
-            : () -> client.schedule(dbsNoop.instance("w" + seq.incrementAndGet()), Instant.now()));
-        Load.Result r = system.equals("mingus")
-            ? Load.run(threads, d, 0, () -> queue.enqueue(noop, new Noop(1), options))
-            : Load.run(threads, d, 0,
-                () -> client.schedule(dbsNoop.instance("e" + seq.incrementAndGet()), Instant.now()));
-        check("enqueue " + system, r);
-        record(String.format(Locale.ROOT, "enqueue single %s %d thread%s", system, threads, threads == 1 ? "" : "s"),
-            r.perSecond());
-      }
-    }
+    int batch = s.batch();
+    Map<String, Load.Op> ops = new LinkedHashMap<>();
+    List<Integer> threadCounts = List.of(1, s.concurrency());
     for (String system : s.systems()) {
-      int batch = s.batch();
-      for (int warm = 0; warm < 2; warm++) {
-        Load.Result r = system.equals("mingus")
-            ? Load.run(1, d, warm == 0 ? 20 : 0, () -> {
-              List<Noop> payloads = new ArrayList<>(batch);
-              for (int i = 0; i < batch; i++) {
-                payloads.add(new Noop(i));
-              }
-              db.inTransaction(session -> queue.enqueueAll(session, noop, payloads, options));
-            })
-            : Load.run(1, d, warm == 0 ? 20 : 0, () -> {
-              List<TaskInstance<?>> instances = new ArrayList<>(batch);
-              for (int i = 0; i < batch; i++) {
-                instances.add(dbsNoop.instance("b" + seq.incrementAndGet()));
-              }
-              client.scheduleBatch(instances, Instant.now());
-            });
-        check("batch enqueue " + system, r);
-        if (warm == 1) {
-          record(String.format(Locale.ROOT, "enqueue batch of %d %s 1 thread", batch, system), r.perSecond() * batch);
+      ops.put(system + " single", system.equals("mingus")
+          ? () -> queue.enqueue(noop, new Noop(1), options)
+          : () -> client.schedule(dbsNoop.instance("e" + seq.incrementAndGet()), Instant.now()));
+      ops.put(system + " batch", system.equals("mingus")
+          ? () -> {
+            List<Noop> payloads = new ArrayList<>(batch);
+            for (int i = 0; i < batch; i++) {
+              payloads.add(new Noop(i));
+            }
+            db.inTransaction(session -> queue.enqueueAll(session, noop, payloads, options));
+          }
+          : () -> {
+            List<TaskInstance<?>> instances = new ArrayList<>(batch);
+            for (int i = 0; i < batch; i++) {
+              instances.add(dbsNoop.instance("b" + seq.incrementAndGet()));
+            }
+            client.scheduleBatch(instances, Instant.now());
+          });
+    }
+    // warm-up: the first enqueues load classes and fill caches
+    for (String system : s.systems()) {
+      for (int threads : threadCounts) {
+        check("enqueue warm-up " + system, Load.run(threads, d, 200, ops.get(system + " single")));
+      }
+      check("batch enqueue warm-up " + system, Load.run(1, d, 20, ops.get(system + " batch")));
+    }
+    Map<String, Double> sums = new LinkedHashMap<>();
+    double mingusTx = 0;
+    long mingusTasks = 0;
+    List<String> order = new ArrayList<>(s.systems());
+    for (int round = 1; round <= s.rounds(); round++) {
+      for (int threads : threadCounts) {
+        for (String system : order) {
+          long tx0 = db.stats().committed();
+          Load.Result r = Load.run(threads, d, 0, ops.get(system + " single"));
+          check("enqueue " + system, r);
+          if (system.equals("mingus")) {
+            mingusTx += db.stats().committed() - tx0;
+            mingusTasks += r.ops();
+          }
+          String what = String.format(Locale.ROOT, "enqueue single %s %d thread%s", system, threads,
+              threads == 1 ? "" : "s");
+          sums.merge(what, r.perSecond(), Double::sum);
+          sums.merge("CPU us per task of the calling threads, " + what, r.cpuMicrosPerOp(), Double::sum);
         }
+      }
+      for (String system : order) {
+        Load.Result r = Load.run(1, d, 0, ops.get(system + " batch"));
+        check("batch enqueue " + system, r);
+        sums.merge(String.format(Locale.ROOT, "enqueue batch of %d %s 1 thread", batch, system),
+            r.perSecond() * batch, Double::sum);
+      }
+      order.addLast(order.removeFirst());
+    }
+    sums.forEach((what, sum) -> {
+      if (what.startsWith("CPU")) {
+        rates.put(what, sum / s.rounds());
+      } else {
+        record(what, sum / s.rounds());
+      }
+    });
+    if (mingusTasks > 0) {
+      rates.put("Mingus transactions committed per single enqueue", mingusTx / mingusTasks);
+      out.printf(Locale.ROOT, "  Mingus transactions committed per single enqueue (its own and the notifier's): %.3f%n",
+          mingusTx / mingusTasks);
+    }
+    for (String kind : List.of("single %s 1 thread", "single %s " + s.concurrency() + " threads",
+        "batch of " + batch + " %s 1 thread")) {
+      Double m = rates.get("enqueue " + kind.formatted("mingus"));
+      Double x = rates.get("enqueue " + kind.formatted("db-scheduler"));
+      if (m != null && x != null) {
+        rates.put("ratio enqueue " + kind.formatted("Mingus/db-scheduler"), m / x);
+        out.printf(Locale.ROOT, "  ratio enqueue %s: %.3f%n", kind.formatted("Mingus / db-scheduler"), m / x);
       }
     }
     clearMingus(admin);

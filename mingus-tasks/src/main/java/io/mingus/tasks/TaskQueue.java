@@ -17,7 +17,9 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Enqueues tasks into the task table of a {@link Database}: the task exists if and only if the
@@ -46,6 +48,8 @@ public final class TaskQueue {
   private final TaskAdmin admin;
   private final LocalWakeups wakeups = new LocalWakeups();
   private final Notifier notifier;
+  /** The enqueue counter of each task name, looked up once: the registry's lookup builds an id and tags. */
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
   private TaskQueue(Database db, InstantSource clock, ObjectMapper json) {
     this.db = Objects.requireNonNull(db, "db");
@@ -179,8 +183,12 @@ public final class TaskQueue {
   }
 
   private Counter counter(String name) {
-    return Counter.builder("mingus.tasks.enqueued").description("tasks enqueued (committed or not)")
-        .tag("name", name).register(db.meterRegistry());
+    Counter c = counters.get(name);
+    if (c == null) {
+      c = counters.computeIfAbsent(name, n -> Counter.builder("mingus.tasks.enqueued")
+          .description("tasks enqueued (committed or not)").tag("name", n).register(db.meterRegistry()));
+    }
+    return c;
   }
 
   private static TaskException failed(String what, SQLException e) {

@@ -78,8 +78,12 @@ class EnqueueTest {
       List<Long> ids = f.db.fromTransaction(s -> f.queue.enqueueAll(s, witness, payloads, TaskOptions.defaults()));
 
       assertThat(ids).hasSize(250).doesNotHaveDuplicates();
-      for (int i = 0; i < ids.size(); i += 50) {
-        assertThat(f.task(ids.get(i)).payload().replace(" ", "")).isEqualTo("{\"n\":" + i + "}");
+      for (int i = 0; i < ids.size(); i++) {
+        TaskRecord t = f.task(ids.get(i));
+        assertThat(t.payload().replace(" ", "")).isEqualTo("{\"n\":" + i + "}");
+        assertThat(t.state()).isEqualTo(TaskState.QUEUED);
+        assertThat(t.maxAttempts()).isEqualTo(TaskOptions.defaults().maxAttempts());
+        assertThat(t.runAt()).isNotNull().isEqualTo(t.createdAt());
       }
       assertThatThrownBy(() -> f.queue.enqueueAll(witness, payloads, TaskOptions.defaults().withUniqueKey("k")))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("enqueue such tasks one by one");
