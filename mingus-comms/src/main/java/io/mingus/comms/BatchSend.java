@@ -89,10 +89,17 @@ final class BatchSend {
     for (int i = 0; i < requests.size(); i++) {
       SendRequest r = requests.get(i);
       String key = r.idempotencyKey();
+      String field = "requests[" + i + "].idempotency_key";
       if (key != null && byKey.containsKey(key)) {
+        CommunicationService.requireSameRequest(field, newRow.apply(r), byKey.get(key));
         index[i] = -1;
       } else if (key != null && firstInBatch.containsKey(key)) {
-        index[i] = index[firstInBatch.get(key)];
+        int first = index[firstInBatch.get(key)];
+        List<String> differences = newRow.apply(r).differencesFrom(rows.get(first));
+        if (!differences.isEmpty()) {
+          throw new IdempotencyKeyReusedException(field, differences);
+        }
+        index[i] = first;
       } else {
         if (key != null) {
           firstInBatch.put(key, i);

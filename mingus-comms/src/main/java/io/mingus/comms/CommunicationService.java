@@ -129,8 +129,8 @@ public final class CommunicationService {
     try {
       return db.fromTransaction(TransactionOptions.named("comms.create-user").withRetry(RetryPolicy.defaults()), s -> {
         var orm = s.orm();
-        long taken = orm.createSelectionQuery("select count(u) from UserEntity u where u.email = :email", Long.class)
-            .setParameter("email", user.email()).getSingleResult();
+        long taken = orm.createSelectionQuery("select count(u) from UserEntity u where u.emailKey = :key", Long.class)
+            .setParameter("key", user.email().toLowerCase(Locale.ROOT)).getSingleResult();
         if (taken > 0) {
           throw emailTaken();
         }
@@ -145,15 +145,20 @@ public final class CommunicationService {
     } catch (RuntimeException e) {
       // Two concurrent requests for one address: the unique constraint decides.
       if (!(e instanceof ValidationException) && DatabaseErrors.classify(e).kind() == ErrorKind.INTEGRITY
-          && String.valueOf(DatabaseErrors.classify(e).message()).toUpperCase(Locale.ROOT).contains("USERS_EMAIL_KEY")) {
+          && emailIndex(String.valueOf(DatabaseErrors.classify(e).message()).toUpperCase(Locale.ROOT))) {
         throw emailTaken();
       }
       throw e;
     }
   }
 
+  private static boolean emailIndex(String message) {
+    return message.contains("USERS_EMAIL_KEY") || message.contains("USERS_EMAIL_LOWER_KEY");
+  }
+
   private static ValidationException emailTaken() {
-    return new ValidationException("user", List.of(new FieldError("email", "is already taken by another user")));
+    return new ValidationException("user", List.of(new FieldError("email",
+        "is already taken by another user (addresses are compared ignoring case)")));
   }
 
   /**
@@ -281,8 +286,10 @@ public final class CommunicationService {
   private Communication sendOnce(SendRequest request) {
     return db.fromTransaction(TransactionOptions.named("comms.send").withRetry(RetryPolicy.defaults()), s -> {
       throwIfAny("send request", recipientErrors(s, request, ""));
-      CommunicationStore.Inserted row = store.insert(s, newRow(request));
+      NewCommunication wanted = newRow(request);
+      CommunicationStore.Inserted row = store.insert(s, wanted);
       if (!row.created()) {
+        requireSameRequest("idempotency_key", wanted, row.communication());
         return row.communication();
       }
       Communication c = row.communication();
@@ -377,6 +384,14 @@ public final class CommunicationService {
       return List.of(new FieldError(prefix + "channel", "user " + r.userId() + " has no phone number for sms"));
     }
     return List.of();
+  }
+
+  /** A key reused for a different request is refused: the first request's row is not the caller's. */
+  static void requireSameRequest(String field, NewCommunication wanted, Communication first) {
+    List<String> differences = wanted.differencesFrom(first);
+    if (!differences.isEmpty()) {
+      throw new IdempotencyKeyReusedException(field, differences);
+    }
   }
 
   static void throwIfAny(String what, List<FieldError> errors) {

@@ -46,7 +46,16 @@ class BatchTest {
           good.add(new SendRequest(bob, Channel.EMAIL, "mail " + i, "subject " + i, "digest", "digest-" + i));
         }
       }
-      good.add(new SendRequest(bob, Channel.EMAIL, "mail 0 again", "s", "digest", "digest-0"));
+      // a key repeated with the same request is the same communication; with another request it is refused
+      List<SendRequest> reused = new ArrayList<>(good);
+      reused.add(new SendRequest(bob, Channel.EMAIL, "mail 0 again", "s", "digest", "digest-0"));
+      assertThatThrownBy(() -> f.comms.sendBatch(reused))
+          .isInstanceOfSatisfying(IdempotencyKeyReusedException.class, e -> {
+            assertThat(e.field()).isEqualTo("requests[40].idempotency_key");
+            assertThat(e.differences()).containsExactly("subject", "message");
+          });
+      assertThat(f.count("SELECT COUNT(*) FROM communication_metrics")).isZero();
+      good.add(new SendRequest(bob, Channel.EMAIL, "mail 0", "subject 0", "digest", "digest-0"));
       List<Communication> queued = f.comms.sendBatch(good);
       assertThat(queued).hasSize(41);
       assertThat(queued.getLast().id()).isEqualTo(queued.get(1).id());

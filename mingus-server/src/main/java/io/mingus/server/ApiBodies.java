@@ -47,10 +47,14 @@ final class ApiBodies {
       if (channel == null) {
         errors.add(new Problem.FieldProblem(prefix + "channel", "is required: sms or email"));
       } else {
-        try {
-          parsed = Channel.of(channel);
-        } catch (IllegalArgumentException e) {
-          errors.add(new Problem.FieldProblem(prefix + "channel", "must be sms or email"));
+        // exactly as spelled: " SMS" is not a channel (the CLI is more forgiving, the API is a contract)
+        for (Channel c : Channel.values()) {
+          if (c.label().equals(channel)) {
+            parsed = c;
+          }
+        }
+        if (parsed == null) {
+          errors.add(new Problem.FieldProblem(prefix + "channel", "must be sms or email, in lower case"));
         }
       }
       if (message == null) {

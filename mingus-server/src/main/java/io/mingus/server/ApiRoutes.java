@@ -8,6 +8,7 @@ import io.mingus.comms.Communication;
 import io.mingus.comms.CommunicationQuery;
 import io.mingus.comms.CommunicationService;
 import io.mingus.comms.CommunicationStatus;
+import io.mingus.comms.IdempotencyKeyReusedException;
 import io.mingus.comms.Page;
 import io.mingus.comms.User;
 import io.mingus.comms.ValidationException;
@@ -78,6 +79,8 @@ final class ApiRoutes {
               ProblemMapper.snakeCase(f.field()).replaceFirst("^requests", "communications"), f.message()))
           .toList();
       throw HttpProblem.invalid(ApiBodies.summary(errors), errors);
+    } catch (IdempotencyKeyReusedException e) {
+      throw HttpProblem.keyReused(e.field().replaceFirst("^requests", "communications"), e.differences());
     }
     ctx.status(HttpStatus.ACCEPTED).json(Map.of("communications", sent));
   }
@@ -104,7 +107,7 @@ final class ApiRoutes {
       return null;
     }
     for (E e : type.getEnumConstants()) {
-      if (e.name().equalsIgnoreCase(raw)) {
+      if (e.name().toLowerCase(Locale.ROOT).equals(raw)) {
         return e;
       }
     }

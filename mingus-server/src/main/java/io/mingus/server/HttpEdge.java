@@ -5,6 +5,7 @@ import io.javalin.http.HandlerType;
 import io.javalin.router.Endpoint;
 import io.javalin.router.InternalRouter;
 import io.javalin.router.ParsedEndpoint;
+import io.mingus.comms.internal.Validator;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -133,9 +134,14 @@ final class HttpEdge {
         throw HttpProblem.invalid("query", "has a parameter name with a malformed %-escape: use %XX (two hex digits)"
             + " for each byte of UTF-8");
       }
-      if (eq >= 0 && decode(pair.substring(eq + 1)) == null) {
+      String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
+      if (value == null) {
         throw HttpProblem.invalid(shown(name), "has a malformed %-escape: use %XX (two hex digits) for each byte"
             + " of UTF-8");
+      }
+      String problem = Validator.textProblem(name + value, false);
+      if (problem != null) {
+        throw HttpProblem.invalid(shown(name), problem);
       }
     }
   }
@@ -148,9 +154,14 @@ final class HttpEdge {
     }
     String[] segments = raw.split("/", -1);
     for (int i = 0; i < segments.length; i++) {
-      if (decode(segments[i]) == null) {
+      String segment = decode(segments[i].replace("+", "%2B"));
+      if (segment == null) {
         throw HttpProblem.invalid(parameterAt(ctx, i), "has a malformed %-escape: use %XX (two hex digits) for"
             + " each byte of UTF-8");
+      }
+      String problem = Validator.textProblem(segment, false);
+      if (problem != null) {
+        throw HttpProblem.invalid(parameterAt(ctx, i), problem);
       }
     }
   }

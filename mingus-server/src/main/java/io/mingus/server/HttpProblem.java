@@ -46,6 +46,17 @@ final class HttpProblem extends RuntimeException {
     return new HttpProblem(409, Problem.TYPE_CONFLICT, "Conflict", detail, List.of(), Map.of());
   }
 
+  /**
+   * 422: an idempotency key already names a different request (as payment APIs answer); the first
+   * request's communication is not shown.
+   */
+  static HttpProblem keyReused(String field, List<String> differences) {
+    String message = "was already used for a different request (" + String.join(", ", differences)
+        + " differ): use a new key for a new request; repeating the first request exactly returns its communication";
+    return new HttpProblem(422, Problem.TYPE_IDEMPOTENCY, "Idempotency key reused", field + " " + message,
+        List.of(new Problem.FieldProblem(field, message)), Map.of());
+  }
+
   /** 413. */
   static HttpProblem tooLarge(long maxBytes) {
     return new HttpProblem(413, Problem.TYPE_TOO_LARGE, "Request body too large",

@@ -1,8 +1,12 @@
 package io.mingus.server;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,11 +15,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
+import java.time.LocalTime;
+import java.time.format.DateTimeParseException;
 import java.util.Locale;
 
 /**
@@ -29,6 +36,7 @@ final class Json {
   static ObjectMapper mapper() {
     SimpleModule labels = new SimpleModule("mingus-labels");
     labels.addSerializer(Enum.class, new LowerCaseEnum());
+    labels.addDeserializer(LocalTime.class, new TimeOfDay());
     ObjectMapper mapper = JsonMapper.builder()
         .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .addModule(new JavaTimeModule())
@@ -56,6 +64,26 @@ final class Json {
         .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
     return mapper;
+  }
+
+  /** A time of day only as a string ("22:00"): JavaTimeModule also takes arrays such as [22, 0]. */
+  private static final class TimeOfDay extends JsonDeserializer<LocalTime> {
+    @Override
+    public LocalTime deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      if (p.currentToken() != JsonToken.VALUE_STRING) {
+        return (LocalTime) ctxt.handleUnexpectedToken(LocalTime.class, p);
+      }
+      try {
+        return LocalTime.parse(p.getText());
+      } catch (DateTimeParseException e) {
+        throw InvalidFormatException.from(p, "not a time of day", p.getText(), LocalTime.class);
+      }
+    }
+
+    @Override
+    public Class<?> handledType() {
+      return LocalTime.class;
+    }
   }
 
   /** {@code Channel.SMS} as {@code "sms"}, {@code TaskState.QUEUED} as {@code "queued"}. */

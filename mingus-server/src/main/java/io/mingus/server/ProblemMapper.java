@@ -4,6 +4,7 @@ import io.javalin.http.Context;
 import io.javalin.http.ExceptionHandler;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
+import io.mingus.comms.IdempotencyKeyReusedException;
 import io.mingus.comms.NotFoundException;
 import io.mingus.comms.ValidationException;
 import io.mingus.db.DatabaseError;
@@ -43,6 +44,10 @@ final class ProblemMapper implements ExceptionHandler<Exception> {
           ctx.path(), v.errors().stream()
               .map(e -> new Problem.FieldProblem(snakeCase(e.field()), e.message())).toList(),
           requestId);
+      case IdempotencyKeyReusedException k -> {
+        HttpProblem p = HttpProblem.keyReused(k.field(), k.differences());
+        yield new Problem(p.type(), p.title(), p.status(), p.getMessage(), ctx.path(), p.errors(), requestId);
+      }
       case NotFoundException n -> new Problem(Problem.TYPE_NOT_FOUND, "Not found", 404, n.getMessage(), ctx.path(),
           List.of(), requestId);
       case HttpResponseException h -> fromJavalin(h, ctx, requestId);

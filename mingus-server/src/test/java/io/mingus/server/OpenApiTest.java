@@ -139,6 +139,8 @@ class OpenApiTest {
       }));
       assertThat(undocumented).as("operations with a body that do not document 415").isEmpty();
       assertThat(doc.at("/components/responses/MethodNotAllowed/headers/Allow").isMissingNode()).isFalse();
+      assertThat(doc.at("/paths/~1api~1communications/post/responses/422").isMissingNode()).isFalse();
+      assertThat(doc.at("/paths/~1api~1communications~1batch/post/responses/422").isMissingNode()).isFalse();
     }
   }
 

@@ -104,6 +104,10 @@ final class Running implements AutoCloseable {
         .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)), headers);
   }
 
+  HttpResponse<String> post(String path, JsonNode body) {
+    return post(path, body.toString());
+  }
+
   HttpResponse<String> put(String path, String body, String... headers) {
     return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
         .PUT(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)), headers);

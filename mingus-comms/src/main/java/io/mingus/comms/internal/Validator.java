@@ -5,7 +5,6 @@ import io.mingus.comms.FieldError;
 import io.mingus.comms.NewUser;
 import io.mingus.comms.PreferencesUpdate;
 import io.mingus.comms.SendRequest;
-import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +25,11 @@ public final class Validator {
   public static final int MAX_EMAIL_ADDRESS = 254;
 
   private static final Pattern E164 = Pattern.compile("\\+[1-9][0-9]{1,14}");
-  private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+\\.[^@\\s]+");
+  private static final String ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+  private static final String LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+  /** A dot-atom local part (no quoted forms), a domain of two or more DNS labels: no "a@b..com", no "<a@b.c>". */
+  private static final Pattern EMAIL = Pattern.compile(ATOM + "(?:\\." + ATOM + ")*@(?:" + LABEL + "\\.)+" + LABEL);
+  private static final int MAX_LOCAL_PART = 64;
   private static final Pattern MESSAGE_TYPE = Pattern.compile("[A-Za-z0-9_.:-]+");
 
   private Validator() {}
@@ -39,22 +42,66 @@ public final class Validator {
     }
     if (u.email() == null || u.email().isBlank()) {
       errors.add(new FieldError("email", "is required"));
-    } else if (u.email().length() > MAX_EMAIL_ADDRESS || !EMAIL.matcher(u.email()).matches()) {
-      errors.add(new FieldError("email", "must be an email address such as ada@example.com, at most "
-          + MAX_EMAIL_ADDRESS + " characters"));
+    } else if (!text("email", u.email(), false, errors) && !isEmail(u.email())) {
+      errors.add(new FieldError("email", "must be an email address such as ada@example.com: letters, digits and"
+          + " !#$%&'*+/=?^_`{|}~.- before the @ (no dot first, last or twice in a row, at most " + MAX_LOCAL_PART
+          + "), a domain of dot-separated labels after it, at most " + MAX_EMAIL_ADDRESS + " characters in all"));
     }
-    if (u.phone() != null && !E164.matcher(u.phone()).matches()) {
+    if (u.phone() != null && !text("phone", u.phone(), false, errors) && !E164.matcher(u.phone()).matches()) {
       errors.add(new FieldError("phone", "must be in E.164 form: '+', country code and number, up to 15 digits,"
           + " such as +14155550123"));
     }
-    if (u.timezone() != null) {
-      try {
-        ZoneId.of(u.timezone());
-      } catch (DateTimeException e) {
-        errors.add(new FieldError("timezone", "must be an IANA time zone id such as Europe/Paris or UTC"));
-      }
+    if (u.timezone() != null && !text("timezone", u.timezone(), false, errors) && !isRegion(u.timezone())) {
+      errors.add(new FieldError("timezone", "must be an IANA time zone id such as Europe/Paris or UTC, spelled"
+          + " exactly; offsets (Z, +05:00, UTC+5) and SystemV/ ids are not allowed: an offset does not follow"
+          + " daylight saving time"));
     }
     return errors;
+  }
+
+  static boolean isEmail(String email) {
+    int at = email.indexOf('@');
+    return email.length() <= MAX_EMAIL_ADDRESS && at > 0 && at <= MAX_LOCAL_PART && EMAIL.matcher(email).matches();
+  }
+
+  /** A region id of the time-zone database, exactly as spelled there; not an offset, not SystemV/. */
+  public static boolean isRegion(String zone) {
+    return !zone.startsWith("SystemV/") && ZoneId.getAvailableZoneIds().contains(zone);
+  }
+
+  /**
+   * Adds the problem of a text field that holds control characters (C0 and DEL; {@code lines}
+   * allows tab, CR and LF) or a lone UTF-16 surrogate, which no encoding can carry and on which
+   * PostgreSQL's driver fails (NUL). One pass over the characters.
+   *
+   * @return whether a problem was added
+   */
+  public static boolean text(String field, String value, boolean lines, List<FieldError> errors) {
+    String problem = textProblem(value, lines);
+    if (problem != null) {
+      errors.add(new FieldError(field, problem));
+    }
+    return problem != null;
+  }
+
+  /** The rule {@code value} breaks, or null. */
+  public static String textProblem(String value, boolean lines) {
+    for (int i = 0, n = value.length(); i < n; i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c == 0x7F) {
+        if (!lines || (c != '\t' && c != '\n' && c != '\r')) {
+          return "must not contain control characters such as NUL" + (lines ? " (tab and line breaks are allowed)" : "");
+        }
+      } else if (Character.isHighSurrogate(c)) {
+        if (i + 1 == n || !Character.isLowSurrogate(value.charAt(i + 1))) {
+          return "must not contain a lone UTF-16 surrogate (it is not Unicode text)";
+        }
+        i++;
+      } else if (Character.isLowSurrogate(c)) {
+        return "must not contain a lone UTF-16 surrogate (it is not Unicode text)";
+      }
+    }
+    return null;
   }
 
   /** The problems of a preferences update. */
@@ -95,13 +142,20 @@ public final class Validator {
     int max = r.channel() == Channel.EMAIL ? MAX_EMAIL : MAX_SMS;
     if (r.message() == null || r.message().isBlank()) {
       errors.add(new FieldError(prefix + "message", "is required and must not be blank"));
+    } else if (text(prefix + "message", r.message(), true, errors)) {
+      // reported
     } else if (r.message().length() > max) {
       errors.add(new FieldError(prefix + "message", "has " + r.message().length() + " characters; at most " + max
           + " are allowed for " + (r.channel() == null ? "sms" : r.channel().label())));
     }
+    if (r.channel() != Channel.EMAIL && r.subject() != null) {
+      text(prefix + "subject", r.subject(), false, errors);
+    }
     if (r.channel() == Channel.EMAIL) {
       if (r.subject() == null || r.subject().isBlank()) {
         errors.add(new FieldError(prefix + "subject", "is required for email"));
+      } else if (text(prefix + "subject", r.subject(), false, errors)) {
+        // reported: a line break in a subject would start a new mail header
       } else if (r.subject().length() > MAX_SUBJECT) {
         errors.add(new FieldError(prefix + "subject", "has " + r.subject().length() + " characters; at most "
             + MAX_SUBJECT + " are allowed"));
@@ -112,7 +166,8 @@ public final class Validator {
       errors.add(new FieldError(prefix + "message_type", "must be 1 to " + MAX_MESSAGE_TYPE
           + " letters, digits or _.:- such as reminder"));
     }
-    if (r.idempotencyKey() != null && (r.idempotencyKey().isBlank() || r.idempotencyKey().length() > MAX_KEY)) {
+    if (r.idempotencyKey() != null && !text(prefix + "idempotency_key", r.idempotencyKey(), false, errors)
+        && (r.idempotencyKey().isBlank() || r.idempotencyKey().length() > MAX_KEY)) {
       errors.add(new FieldError(prefix + "idempotency_key", "must be 1 to " + MAX_KEY + " non-blank characters"));
     }
     return errors;
