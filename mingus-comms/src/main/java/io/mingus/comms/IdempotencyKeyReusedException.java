@@ -19,7 +19,8 @@ public final class IdempotencyKeyReusedException extends CommsException {
    */
   public IdempotencyKeyReusedException(String field, List<String> differences) {
     super(field + " was already used for a different request (" + String.join(", ", differences)
-        + " differ): send a new key for a new request, or repeat the first request exactly to get its result");
+        + (differences.size() == 1 ? " differs)" : " differ)")
+        + ": send a new key for a new request, or repeat the first request exactly to get its result");
     this.field = field;
     this.differences = List.copyOf(differences);
   }

@@ -52,7 +52,8 @@ final class HttpProblem extends RuntimeException {
    */
   static HttpProblem keyReused(String field, List<String> differences) {
     String message = "was already used for a different request (" + String.join(", ", differences)
-        + " differ): use a new key for a new request; repeating the first request exactly returns its communication";
+        + (differences.size() == 1 ? " differs)" : " differ)")
+        + ": use a new key for a new request; repeating the first request exactly returns its communication";
     return new HttpProblem(422, Problem.TYPE_IDEMPOTENCY, "Idempotency key reused", field + " " + message,
         List.of(new Problem.FieldProblem(field, message)), Map.of());
   }

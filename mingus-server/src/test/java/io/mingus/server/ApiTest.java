@@ -86,7 +86,7 @@ class ApiTest {
   @ParameterizedTest
   @EnumSource(TestEngine.class)
   void text_with_quotes_semicolons_sql_keywords_and_non_ascii_is_stored_and_returned_verbatim(TestEngine engine) {
-    String email = "o'brien;\"x\"--@exämple.com";
+    String email = "o'brien+x--@exämple.com";
     String message = "Robert'); DROP TABLE users; -- \"quoted\" \\ back\\slash «Grüße» 日本語 🎉 %_ $1 ?";
     String key = "key'; SELECT * FROM communication_metrics; -- ü";
     try (Running server = Running.start(engine, dir)) {

@@ -88,7 +88,7 @@ class ValidationTest {
     try (Running server = Running.start(engine, dir, ServerSettings.defaults(), false, b -> b)) {
       long ada = server.createUser("ada@example.com", "+14155550100", "UTC");
       long bo = server.createUser("bo@example.com", "+14155550101", "UTC");
-      String first = send(ada, "sms", "your code is 4711").put("idempotency_key", "k-1").toString();
+      String first = send(ada, "sms", "your code is Qx9Zt").put("idempotency_key", "k-1").toString();
       HttpResponse<String> sent = server.post("/api/communications", first);
       assertThat(sent.statusCode()).isEqualTo(202);
       long id = Running.json(sent).get("id").asLong();
@@ -97,19 +97,19 @@ class ValidationTest {
       assertThat(Running.json(again).get("id").asLong()).isEqualTo(id);
       List<Long> before = server.rowCounts();
 
-      reused(server.post("/api/communications", send(bo, "sms", "your code is 4711").put("idempotency_key", "k-1")
+      reused(server.post("/api/communications", send(bo, "sms", "your code is Qx9Zt").put("idempotency_key", "k-1")
           .toString()), "idempotency_key", "user_id");
       reused(server.post("/api/communications", send(ada, "sms", "another text").put("idempotency_key", "k-1")
           .toString()), "idempotency_key", "message");
-      reused(server.post("/api/communications", send(ada, "email", "your code is 4711").put("subject", "s")
+      reused(server.post("/api/communications", send(ada, "email", "your code is Qx9Zt").put("subject", "s")
           .put("idempotency_key", "k-1").toString()), "idempotency_key", "channel");
-      reused(server.post("/api/communications", send(ada, "sms", "your code is 4711").put("message_type", "otp")
+      reused(server.post("/api/communications", send(ada, "sms", "your code is Qx9Zt").put("message_type", "otp")
           .put("idempotency_key", "k-1").toString()), "idempotency_key", "message_type");
 
       // in a batch: against a stored key, and against an earlier item of the same batch
       ObjectNode batch = Running.JSON.createObjectNode();
       batch.putArray("communications").add(send(ada, "sms", "new").put("idempotency_key", "k-2"))
-          .add(send(bo, "sms", "your code is 4711").put("idempotency_key", "k-1"));
+          .add(send(bo, "sms", "your code is Qx9Zt").put("idempotency_key", "k-1"));
       reused(server.post("/api/communications/batch", batch.toString()), "communications[1].idempotency_key", "user_id");
       batch.putArray("communications").add(send(ada, "sms", "one").put("idempotency_key", "k-3"))
           .add(send(ada, "sms", "two").put("idempotency_key", "k-3"));
@@ -134,7 +134,7 @@ class ValidationTest {
     assertThat(problem.get("type").asText()).isEqualTo(Problem.TYPE_IDEMPOTENCY);
     assertThat(ApiTest.fields(problem)).containsExactly(field);
     assertThat(problem.get("detail").asText()).contains(difference).contains("different request");
-    assertThat(r.body()).doesNotContain("4711").doesNotContain("\"id\"");
+    assertThat(r.body()).doesNotContain("Qx9Zt").doesNotContain("\"id\"");
   }
 
   private static void bad(HttpResponse<String> r, String field) {

@@ -25,8 +25,9 @@ public final class Validator {
   public static final int MAX_EMAIL_ADDRESS = 254;
 
   private static final Pattern E164 = Pattern.compile("\\+[1-9][0-9]{1,14}");
-  private static final String ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
-  private static final String LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+  // letters and digits of any script (RFC 6531 addresses such as jose@exämple.com), ASCII symbols
+  private static final String ATOM = "[\\p{L}\\p{M}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
+  private static final String LABEL = "[\\p{L}\\p{N}](?:[\\p{L}\\p{M}\\p{N}-]{0,61}[\\p{L}\\p{M}\\p{N}])?";
   /** A dot-atom local part (no quoted forms), a domain of two or more DNS labels: no "a@b..com", no "<a@b.c>". */
   private static final Pattern EMAIL = Pattern.compile(ATOM + "(?:\\." + ATOM + ")*@(?:" + LABEL + "\\.)+" + LABEL);
   private static final int MAX_LOCAL_PART = 64;
