@@ -60,7 +60,7 @@ final class HttpBench {
 
   record Settings(String baseUrl, Target target, List<Integer> concurrency, Duration seconds, int users,
       Duration drainTimeout, boolean deliveries, boolean floor, List<Integer> floorThreads, int serverPool,
-      Duration floorSeconds, String client, String compareUrl) {
+      Duration floorSeconds, String client, String compareUrl, int batchSize, List<Integer> batchConcurrency) {
     static Settings from(Args a) {
       String client = a.string("client", "raw");
       if (!client.equals("raw") && !client.equals("jdk")) {
@@ -71,7 +71,8 @@ final class HttpBench {
           a.integers("concurrency", "1,16,64"), a.seconds("seconds", 10), a.integer("users", 200),
           a.seconds("drain-timeout", 300), a.flag("deliveries", true), a.flag("floor", true),
           a.integers("floor-threads", "8,64"), a.integer("server-pool", 20), a.seconds("floor-seconds", 5), client,
-          a.string("compare-url", ""));
+          a.string("compare-url", ""), a.integer("batch-size", 1000),
+          a.string("batch-concurrency", "").isBlank() ? List.of() : a.integers("batch-concurrency", "1"));
     }
   }
 
@@ -109,6 +110,7 @@ final class HttpBench {
     }
     Map<String, double[]> results = new LinkedHashMap<>();
     Map<Integer, double[]> floor = new LinkedHashMap<>();
+    Map<String, double[]> batches = new LinkedHashMap<>();
     AtomicLong seq = new AtomicLong();
     List<RawHttp> clients = new CopyOnWriteArrayList<>();
     // the server under test, and the one it is compared with (--compare-url), alternated
@@ -166,6 +168,27 @@ final class HttpBench {
         }
         order.addLast(order.removeFirst());
       }
+      for (int c : s.batchConcurrency()) {
+        for (String url : order) {
+          ThreadLocal<RawHttp> raw = ThreadLocal.withInitial(() -> {
+            RawHttp client = new RawHttp(URI.create(url));
+            clients.add(client);
+            return client;
+          });
+          String label = (servers.size() > 1 ? url + " " : "") + "batches of " + s.batchSize() + ", concurrency " + c;
+          Load.Result r = Load.run(c, s.seconds(), 0, true, () -> postBatch(raw.get(), s.batchSize(), users, run, seq));
+          if (r.errors() > 0) {
+            throw new IllegalStateException(label + ": " + r.errors() + " requests failed; first: " + r.firstError(),
+                r.firstError());
+          }
+          double[] v = {r.perSecond() * s.batchSize(), Load.quantile(r.latencies().clone(), 0.5) / 1e6,
+              Load.quantile(r.latencies().clone(), 0.99) / 1e6, r.ops(), c};
+          batches.put(label, v);
+          out.printf(Locale.ROOT, "  %s: %7.0f communications/s accepted, p50 %.1f ms, p99 %.1f ms per batch"
+              + " (%d batches)%n", label, v[0], v[1], v[2], r.ops());
+        }
+        order.addLast(order.removeFirst());
+      }
       if (pool != null) {
         floor(s, pool, users, run, seq, floor, out, "after");
         floor.replaceAll((t, v) -> new double[] {v[0] / 2, v[1] / 2, v[2] / 2});
@@ -177,6 +200,8 @@ final class HttpBench {
     out.printf(Locale.ROOT, "results (load average %s):%n", loadAverage());
     results.forEach((label, v) -> out.printf(Locale.ROOT, "  HTTP %s: %7.0f requests/s, p50 %6.2f ms,"
         + " p99 %6.2f ms%n", label, v[0], v[1], v[2]));
+    batches.forEach((label, v) -> out.printf(Locale.ROOT, "  HTTP %s: %7.0f communications/s accepted, p50 %.1f ms,"
+        + " p99 %.1f ms per batch%n", label, v[0], v[1], v[2]));
     floor.forEach((t, v) -> out.printf(Locale.ROOT, "  floor %3d threads:    %7.0f transactions/s, p50 %6.2f ms,"
         + " p99 %6.2f ms (plain JDBC, pool of %d, mean of before and after)%n", t, v[0], v[1], v[2], s.serverPool()));
     for (var e : results.entrySet()) {
@@ -274,6 +299,21 @@ final class HttpBench {
     RawHttp.Response r = http.send("POST", "/api/communications", sendBody(users, run, seq));
     if (r.status() != 202) {
       throw new IllegalStateException("POST /api/communications answered " + r.status() + " instead of 202: "
+          + r.body().substring(0, Math.min(300, r.body().length())));
+    }
+  }
+
+  /** {@code POST /api/communications/batch} of {@code size} SMS to random users, each with a fresh key. */
+  private static void postBatch(RawHttp http, int size, List<Long> users, String run, AtomicLong seq)
+      throws Exception {
+    StringBuilder body = new StringBuilder(size * 140).append("{\"communications\":[");
+    for (int i = 0; i < size; i++) {
+      String one = sendBody(users, run, seq);
+      body.append(i == 0 ? "" : ",").append(one);
+    }
+    RawHttp.Response r = http.send("POST", "/api/communications/batch", body.append("]}").toString());
+    if (r.status() != 202) {
+      throw new IllegalStateException("POST /api/communications/batch answered " + r.status() + " instead of 202: "
           + r.body().substring(0, Math.min(300, r.body().length())));
     }
   }
