@@ -60,7 +60,7 @@ final class HttpBench {
 
   record Settings(String baseUrl, Target target, List<Integer> concurrency, Duration seconds, int users,
       Duration drainTimeout, boolean deliveries, boolean floor, List<Integer> floorThreads, int serverPool,
-      Duration floorSeconds, String client) {
+      Duration floorSeconds, String client, String compareUrl, int batchSize, List<Integer> batchConcurrency) {
     static Settings from(Args a) {
       String client = a.string("client", "raw");
       if (!client.equals("raw") && !client.equals("jdk")) {
@@ -70,15 +70,18 @@ final class HttpBench {
       return new Settings(a.string("base-url", "http://127.0.0.1:8080"), Target.from(a, "public"),
           a.integers("concurrency", "1,16,64"), a.seconds("seconds", 10), a.integer("users", 200),
           a.seconds("drain-timeout", 300), a.flag("deliveries", true), a.flag("floor", true),
-          a.integers("floor-threads", "8,64"), a.integer("server-pool", 20), a.seconds("floor-seconds", 5), client);
+          a.integers("floor-threads", "8,64"), a.integer("server-pool", 20), a.seconds("floor-seconds", 5), client,
+          a.string("compare-url", ""), a.integer("batch-size", 1000),
+          a.string("batch-concurrency", "").isBlank() ? List.of() : a.integers("batch-concurrency", "1"));
     }
   }
 
   /**
-   * The numbers of one run: per concurrency {requests/s, p50 ms, p99 ms, ...}; per floor thread
+   * The numbers of one run: per server and concurrency {requests/s, p50 ms, p99 ms, requests,
+   * concurrency, ...}; per floor thread
    * count {transactions/s, p50 ms, p99 ms} (mean of before and after).
    */
-  record Outcome(Map<Integer, double[]> perConcurrency, Map<Integer, double[]> floor) {}
+  record Outcome(Map<String, double[]> perServerAndConcurrency, Map<Integer, double[]> floor) {}
 
   private HttpBench() {}
 
@@ -105,20 +108,27 @@ final class HttpBench {
           "PUT /api/users/" + id + "/preferences");
       users.add(id);
     }
-    Map<Integer, double[]> results = new LinkedHashMap<>();
+    Map<String, double[]> results = new LinkedHashMap<>();
     Map<Integer, double[]> floor = new LinkedHashMap<>();
+    Map<String, double[]> batches = new LinkedHashMap<>();
     AtomicLong seq = new AtomicLong();
     List<RawHttp> clients = new CopyOnWriteArrayList<>();
-    ThreadLocal<RawHttp> raw = ThreadLocal.withInitial(() -> {
-      RawHttp c = new RawHttp(URI.create(s.baseUrl()));
-      clients.add(c);
-      return c;
-    });
-    Load.Op post = s.client().equals("raw") ? () -> postRaw(raw.get(), users, run, seq)
-        : () -> post(http, s, users, run, seq);
+    // the server under test, and the one it is compared with (--compare-url), alternated
+    Map<String, Load.Op> servers = new LinkedHashMap<>();
+    for (String url : s.compareUrl().isEmpty() ? List.of(s.baseUrl()) : List.of(s.baseUrl(), s.compareUrl())) {
+      ThreadLocal<RawHttp> raw = ThreadLocal.withInitial(() -> {
+        RawHttp c = new RawHttp(URI.create(url));
+        clients.add(c);
+        return c;
+      });
+      servers.put(url, s.client().equals("raw") ? () -> postRaw(raw.get(), users, run, seq)
+          : () -> post(http, url, users, run, seq));
+    }
     try (HikariDataSource pool = s.floor() ? floorPool(s) : null) {
-      // warm-up of both paths
-      Load.run(Math.min(8, s.concurrency().getLast()), Duration.ofSeconds(3), 0, post);
+      // warm-up of every path
+      for (Load.Op post : servers.values()) {
+        Load.run(Math.min(8, s.concurrency().getLast()), Duration.ofSeconds(3), 0, post);
+      }
       if (pool != null) {
         Load.run(8, Duration.ofSeconds(2), 0, () -> floorTransaction(pool, users, run, seq));
         floor(s, pool, users, run, seq, floor, out, "before");
@@ -126,32 +136,58 @@ final class HttpBench {
       if (s.deliveries()) {
         drain(s, out);
       }
+      List<String> order = new ArrayList<>(servers.keySet());
       for (int c : s.concurrency()) {
-        long sentBefore = s.deliveries() ? counts(s)[0] : 0;
-        long start = System.nanoTime();
-        Load.Result r = Load.run(c, s.seconds(), 0, true, post);
-        if (r.errors() > 0) {
-          throw new IllegalStateException("concurrency " + c + ": " + r.errors() + " requests failed; first: "
-              + r.firstError(), r.firstError());
+        for (String url : order) {
+          String label = (servers.size() > 1 ? url + " " : "") + "concurrency " + c;
+          long sentBefore = s.deliveries() ? counts(s)[0] : 0;
+          long start = System.nanoTime();
+          Load.Result r = Load.run(c, s.seconds(), 0, true, servers.get(url));
+          if (r.errors() > 0) {
+            throw new IllegalStateException(label + ": " + r.errors() + " requests failed; first: "
+                + r.firstError(), r.firstError());
+          }
+          double p50 = Load.quantile(r.latencies().clone(), 0.5) / 1e6;
+          double p99 = Load.quantile(r.latencies().clone(), 0.99) / 1e6;
+          if (!s.deliveries()) {
+            results.put(label, new double[] {r.perSecond(), p50, p99, r.ops(), c});
+            out.printf(Locale.ROOT, "  %s: %7.0f requests/s, p50 %.2f ms, p99 %.2f ms (%d requests accepted)%n",
+                label, r.perSecond(), p50, p99, r.ops());
+            continue;
+          }
+          long[] atEnd = counts(s);
+          double drainedNanos = drain(s, out);
+          long sentAfter = counts(s)[0];
+          double e2e = (sentAfter - sentBefore) * 1e9 / (System.nanoTime() - start);
+          double[] v = {r.perSecond(), p50, p99, r.ops(), c, e2e, (atEnd[0] - sentBefore) * 1e9 / r.nanos(),
+              drainedNanos / 1e9};
+          results.put(label, v);
+          out.printf(Locale.ROOT, "  %s: %7.0f requests/s, p50 %.1f ms, p99 %.1f ms (%d requests); delivered"
+              + " %.0f/s during the load, %.0f/s end to end (queue drained %.1f s after the load)%n", label, v[0],
+              v[1], v[2], r.ops(), v[6], v[5], v[7]);
         }
-        double p50 = Load.quantile(r.latencies().clone(), 0.5) / 1e6;
-        double p99 = Load.quantile(r.latencies().clone(), 0.99) / 1e6;
-        if (!s.deliveries()) {
-          results.put(c, new double[] {r.perSecond(), p50, p99, r.ops()});
-          out.printf(Locale.ROOT, "  concurrency %3d: %7.0f requests/s, p50 %.2f ms, p99 %.2f ms (%d requests accepted)"
-              + "%n", c, r.perSecond(), p50, p99, r.ops());
-          continue;
+        order.addLast(order.removeFirst());
+      }
+      for (int c : s.batchConcurrency()) {
+        for (String url : order) {
+          ThreadLocal<RawHttp> raw = ThreadLocal.withInitial(() -> {
+            RawHttp client = new RawHttp(URI.create(url));
+            clients.add(client);
+            return client;
+          });
+          String label = (servers.size() > 1 ? url + " " : "") + "batches of " + s.batchSize() + ", concurrency " + c;
+          Load.Result r = Load.run(c, s.seconds(), 0, true, () -> postBatch(raw.get(), s.batchSize(), users, run, seq));
+          if (r.errors() > 0) {
+            throw new IllegalStateException(label + ": " + r.errors() + " requests failed; first: " + r.firstError(),
+                r.firstError());
+          }
+          double[] v = {r.perSecond() * s.batchSize(), Load.quantile(r.latencies().clone(), 0.5) / 1e6,
+              Load.quantile(r.latencies().clone(), 0.99) / 1e6, r.ops(), c};
+          batches.put(label, v);
+          out.printf(Locale.ROOT, "  %s: %7.0f communications/s accepted, p50 %.1f ms, p99 %.1f ms per batch"
+              + " (%d batches)%n", label, v[0], v[1], v[2], r.ops());
         }
-        long[] atEnd = counts(s);
-        double drainedNanos = drain(s, out);
-        long sentAfter = counts(s)[0];
-        double e2e = (sentAfter - sentBefore) * 1e9 / (System.nanoTime() - start);
-        double[] v = {r.perSecond(), p50, p99, e2e, (atEnd[0] - sentBefore) * 1e9 / r.nanos(), drainedNanos / 1e9,
-            r.ops()};
-        results.put(c, v);
-        out.printf(Locale.ROOT, "  concurrency %3d: %7.0f requests/s, p50 %.1f ms, p99 %.1f ms (%d requests); delivered"
-            + " %.0f/s during the load, %.0f/s end to end (queue drained %.1f s after the load)%n", c, v[0], v[1],
-            v[2], r.ops(), v[4], v[3], v[5]);
+        order.addLast(order.removeFirst());
       }
       if (pool != null) {
         floor(s, pool, users, run, seq, floor, out, "after");
@@ -162,14 +198,18 @@ final class HttpBench {
       clients.forEach(RawHttp::close);
     }
     out.printf(Locale.ROOT, "results (load average %s):%n", loadAverage());
-    results.forEach((c, v) -> out.printf(Locale.ROOT, "  HTTP concurrency %3d: %7.0f requests/s, p50 %6.2f ms,"
-        + " p99 %6.2f ms%n", c, v[0], v[1], v[2]));
+    results.forEach((label, v) -> out.printf(Locale.ROOT, "  HTTP %s: %7.0f requests/s, p50 %6.2f ms,"
+        + " p99 %6.2f ms%n", label, v[0], v[1], v[2]));
+    batches.forEach((label, v) -> out.printf(Locale.ROOT, "  HTTP %s: %7.0f communications/s accepted, p50 %.1f ms,"
+        + " p99 %.1f ms per batch%n", label, v[0], v[1], v[2]));
     floor.forEach((t, v) -> out.printf(Locale.ROOT, "  floor %3d threads:    %7.0f transactions/s, p50 %6.2f ms,"
         + " p99 %6.2f ms (plain JDBC, pool of %d, mean of before and after)%n", t, v[0], v[1], v[2], s.serverPool()));
     for (var e : results.entrySet()) {
       for (var f : floor.entrySet()) {
-        out.printf(Locale.ROOT, "  ratio HTTP concurrency %d / floor %d threads: %.3f%n", e.getKey(), f.getKey(),
-            e.getValue()[0] / f.getValue()[0]);
+        if (f.getKey() == (int) e.getValue()[4] || f.getKey() == s.floorThreads().getFirst()) {
+          out.printf(Locale.ROOT, "  ratio HTTP %s / floor %d threads: %.3f%n", e.getKey(), f.getKey(),
+              e.getValue()[0] / f.getValue()[0]);
+        }
       }
     }
     return new Outcome(results, floor);
@@ -263,15 +303,31 @@ final class HttpBench {
     }
   }
 
+  /** {@code POST /api/communications/batch} of {@code size} SMS to random users, each with a fresh key. */
+  private static void postBatch(RawHttp http, int size, List<Long> users, String run, AtomicLong seq)
+      throws Exception {
+    StringBuilder body = new StringBuilder(size * 140).append("{\"communications\":[");
+    for (int i = 0; i < size; i++) {
+      String one = sendBody(users, run, seq);
+      body.append(i == 0 ? "" : ",").append(one);
+    }
+    RawHttp.Response r = http.send("POST", "/api/communications/batch", body.append("]}").toString());
+    if (r.status() != 202) {
+      throw new IllegalStateException("POST /api/communications/batch answered " + r.status() + " instead of 202: "
+          + r.body().substring(0, Math.min(300, r.body().length())));
+    }
+  }
+
   private static String sendBody(List<Long> users, String run, AtomicLong seq) {
     long user = users.get(ThreadLocalRandom.current().nextInt(users.size()));
     return "{\"user_id\":" + user + ",\"channel\":\"sms\",\"message\":\"bench message\",\"message_type\":"
         + "\"notification\",\"idempotency_key\":\"bench-" + run + "-" + seq.incrementAndGet() + "\"}";
   }
 
-  private static void post(HttpClient http, Settings s, List<Long> users, String run, AtomicLong seq) throws Exception {
+  private static void post(HttpClient http, String baseUrl, List<Long> users, String run, AtomicLong seq)
+      throws Exception {
     String body = sendBody(users, run, seq);
-    expect(send(http, "POST", s.baseUrl() + "/api/communications", body), 202, "POST /api/communications");
+    expect(send(http, "POST", baseUrl + "/api/communications", body), 202, "POST /api/communications");
   }
 
   private static HttpResponse<String> send(HttpClient http, String method, String url, String body) throws Exception {

@@ -5,6 +5,7 @@ import io.mingus.comms.internal.NewCommunication;
 import io.mingus.comms.internal.Validator;
 import io.mingus.db.Database;
 import io.mingus.db.DatabaseErrors;
+import io.mingus.db.Dialect;
 import io.mingus.db.ErrorKind;
 import io.mingus.db.Session;
 import io.mingus.db.RetryPolicy;
@@ -13,6 +14,7 @@ import io.mingus.tasks.Task;
 import io.mingus.tasks.TaskOptions;
 import io.mingus.tasks.TaskQueue;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -67,17 +69,7 @@ final class BatchSend {
   }
 
   private List<Communication> once(Session s, List<SendRequest> requests) {
-    List<FieldError> errors = new ArrayList<>();
-    record Recipient(long userId, Channel channel) {}
-    Map<Recipient, List<FieldError>> checked = new HashMap<>();
-    for (int i = 0; i < requests.size(); i++) {
-      SendRequest r = requests.get(i);
-      String prefix = "requests[" + i + "].";
-      List<FieldError> found = checked.computeIfAbsent(new Recipient(r.userId(), r.channel()),
-          k -> CommunicationService.recipientErrors(s, r, ""));
-      found.forEach(f -> errors.add(new FieldError(prefix + f.field(), f.message())));
-    }
-    CommunicationService.throwIfAny("batch", errors);
+    CommunicationService.throwIfAny("batch", recipientErrors(s, requests));
 
     List<String> keys = requests.stream().map(SendRequest::idempotencyKey).filter(k -> k != null).distinct().toList();
     Map<String, Communication> byKey = new HashMap<>();
@@ -109,15 +101,49 @@ final class BatchSend {
         rows.add(newRow.apply(r));
       }
     }
-    List<Long> ids = store.insertAll(s, rows);
-    long[] taskIds = enqueue(s, rows, ids);
-    store.setTasks(s, ids, taskIds);
+    List<Long> ids;
+    long[] taskIds;
+    if (s.dialect() == Dialect.POSTGRESQL) {
+      // ids drawn first, so that the tasks are enqueued before their rows are inserted with the
+      // task ids: three statements whatever the batch's size, and no row written twice
+      long[] drawn = store.drawIds(s, rows.size());
+      ids = Arrays.stream(drawn).boxed().toList();
+      taskIds = enqueue(s, rows, ids);
+      store.insertAll(s, rows, drawn, taskIds);
+    } else {
+      ids = store.insertAll(s, rows);
+      taskIds = enqueue(s, rows, ids);
+      store.setTasks(s, ids, taskIds);
+    }
     List<Communication> out = new ArrayList<>(requests.size());
     for (int i = 0; i < requests.size(); i++) {
       int row = index[i];
       out.add(row < 0 ? byKey.get(requests.get(i).idempotencyKey()) : queued(rows.get(row), ids.get(row), taskIds[row]));
     }
     return out;
+  }
+
+  /**
+   * Whether each request's recipient exists and has an address for its channel, read with one
+   * statement for the whole batch; errors named {@code requests[i].field}.
+   */
+  private static List<FieldError> recipientErrors(Session s, List<SendRequest> requests) {
+    Long[] userIds = requests.stream().map(SendRequest::userId).distinct().toArray(Long[]::new);
+    Map<Long, Boolean> hasPhone = new HashMap<>();
+    s.query("SELECT id, phone FROM users WHERE id = ANY (?)", rs -> hasPhone.put(rs.getLong(1),
+        rs.getString(2) != null), (Object) userIds);
+    List<FieldError> errors = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      SendRequest r = requests.get(i);
+      Boolean phone = hasPhone.get(r.userId());
+      if (phone == null) {
+        errors.add(new FieldError("requests[" + i + "].user_id", "user " + r.userId() + " does not exist"));
+      } else if (r.channel() == Channel.SMS && !phone) {
+        errors.add(new FieldError("requests[" + i + "].channel", "user " + r.userId()
+            + " has no phone number for sms"));
+      }
+    }
+    return errors;
   }
 
   private long[] enqueue(Session s, List<NewCommunication> rows, List<Long> ids) {
@@ -137,7 +163,7 @@ final class BatchSend {
     return taskIds;
   }
 
-  private static Communication queued(NewCommunication c, long id, long taskId) {
+  static Communication queued(NewCommunication c, long id, long taskId) {
     return new Communication(id, c.userId(), c.channel(), c.messageType(), c.status(), null, null, null,
         c.idempotencyKey(), c.createdAt(), null, c.subject(), c.message(), taskId);
   }

@@ -12,6 +12,7 @@ import io.mingus.comms.internal.UserEntity;
 import io.mingus.comms.internal.Validator;
 import io.mingus.db.Database;
 import io.mingus.db.DatabaseErrors;
+import io.mingus.db.Dialect;
 import io.mingus.db.ErrorKind;
 import io.mingus.db.Session;
 import io.mingus.db.RetryPolicy;
@@ -67,6 +68,7 @@ public final class CommunicationService {
   private final SendSmsTask smsTask;
   private final SendEmailTask emailTask;
   private final CommunicationTransactions transactions;
+  private static final TransactionOptions SEND = TransactionOptions.named("comms.send").withRetry(RetryPolicy.defaults());
 
   private CommunicationService(Database db, TaskQueue queue, Providers providers, InstantSource clock) {
     this.db = Objects.requireNonNull(db, "db");
@@ -284,20 +286,62 @@ public final class CommunicationService {
   }
 
   private Communication sendOnce(SendRequest request) {
-    return db.fromTransaction(TransactionOptions.named("comms.send").withRetry(RetryPolicy.defaults()), s -> {
-      throwIfAny("send request", recipientErrors(s, request, ""));
-      NewCommunication wanted = newRow(request);
-      CommunicationStore.Inserted row = store.insert(s, wanted);
-      if (!row.created()) {
-        requireSameRequest("idempotency_key", wanted, row.communication());
-        return row.communication();
+    if (db.dialect() == Dialect.POSTGRESQL) {
+      try {
+        return db.fromTransaction(SEND, s -> sendFast(s, request));
+      } catch (TurnedDown e) {
+        // rolled back, its task with it: the checked path says why, or finds the first communication
       }
-      Communication c = row.communication();
-      long taskId = queue.enqueue(s, task(c.channel()), new SendPayload(c.id()),
-          TaskOptions.defaults().withQueue(QUEUE).withUniqueKey("comm:" + c.id()));
-      store.setTask(s, c.id(), taskId);
-      return withTask(c, taskId);
-    });
+    }
+    return db.fromTransaction(SEND, s -> sendChecked(s, request));
+  }
+
+  /**
+   * A send in three round trips (PostgreSQL): the task is enqueued first, for a communication id
+   * drawn ahead ({@link CommunicationStore#nextId}); then one statement inserts the communication
+   * with that id and its task's, checking the recipient and skipping a taken idempotency key; then
+   * the commit. When that statement inserted nothing (a bad recipient, or a key taken, also by a
+   * concurrent request, whose end the insert waited for) the transaction is rolled back, the task
+   * with it, by {@link TurnedDown}.
+   */
+  private Communication sendFast(Session s, SendRequest request) {
+    NewCommunication row = newRow(request);
+    long id = store.nextId(s);
+    long taskId = queue.enqueue(s, task(row.channel()), new SendPayload(id),
+        TaskOptions.defaults().withQueue(QUEUE).withUniqueKey("comm:" + id));
+    if (!store.insertQueued(s, row, id, taskId)) {
+      throw TurnedDown.INSTANCE;
+    }
+    return BatchSend.queued(row, id, taskId);
+  }
+
+  /** Rolls back a fast send that inserted nothing; never leaves this class. */
+  private static final class TurnedDown extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    static final TurnedDown INSTANCE = new TurnedDown();
+
+    private TurnedDown() {
+      super("the fast path of a send inserted nothing", null, false, false);
+    }
+  }
+
+  /**
+   * The send with each check a statement of its own: on H2, and for the requests the fast path
+   * turned down (it says why, or returns the communication that holds the key).
+   */
+  private Communication sendChecked(Session s, SendRequest request) {
+    throwIfAny("send request", recipientErrors(s, request, ""));
+    NewCommunication wanted = newRow(request);
+    CommunicationStore.Inserted row = store.insert(s, wanted);
+    if (!row.created()) {
+      requireSameRequest("idempotency_key", wanted, row.communication());
+      return row.communication();
+    }
+    Communication c = row.communication();
+    long taskId = queue.enqueue(s, task(c.channel()), new SendPayload(c.id()),
+        TaskOptions.defaults().withQueue(QUEUE).withUniqueKey("comm:" + c.id()));
+    store.setTask(s, c.id(), taskId);
+    return withTask(c, taskId);
   }
 
   /**
