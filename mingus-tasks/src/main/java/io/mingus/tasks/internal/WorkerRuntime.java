@@ -159,7 +159,11 @@ public final class WorkerRuntime {
     loop("heartbeat", c.heartbeatInterval(), heartbeater::beat);
     loop("rescuer", Rescuer.period(c.rescueAfter()), rescuer::rescue);
     if (session != null) {
-      loop("sessions", Rescuer.SESSION_PERIOD, rescuer::rescueOrphans);
+      WorkerSession own = session;
+      loop("sessions", Rescuer.SESSION_PERIOD, () -> {
+        own.registerIfPending();
+        rescuer.rescueOrphans();
+      });
     }
     loop("depth", DepthSampler.PERIOD, depth::sample);
     if (!schedules.isEmpty()) {
