@@ -67,10 +67,11 @@ public final class Database implements AutoCloseable {
     this.pools = new Pools(config, role, registry, queryLogger, b.clock);
     try {
       this.orm = new OrmFactory(b.entities, config.dialect(), pools.dataSource(PoolName.MAIN));
+      io.mingus.db.internal.Replica replica = io.mingus.db.internal.Replica.of(pools, config);
       this.engine = new Engine(pools, stats, config.dialect(), orm::open, config.leakDetection(), config.echoPool(),
-          b.sleeper);
+          b.sleeper, replica);
       engineRef[0] = engine;
-      this.health = new HealthChecker(pools, config.healthCheckTimeout(), stats::snapshot, b.clock);
+      this.health = new HealthChecker(pools, config.healthCheckTimeout(), stats::snapshot, b.clock, replica);
       this.monitor = new Monitor(config, engine, health);
       this.optimizer = new Optimizer(pools, config.optimizerResize(), monitor.scheduler(),
           Duration.ofSeconds(Math.min(10, config.healthCheckInterval().toSeconds())));

@@ -31,6 +31,8 @@ import java.util.Objects;
  *     schema and isolation are set inside each transaction ({@code SET LOCAL}), never on the session
  * @param direct PostgreSQL itself, not PgBouncer ({@code DATABASE_DIRECT_URL}), for work that needs a
  *     session of its own; {@code null} when not set (see {@link #directUrl()})
+ * @param analyticsMaxLag how far a read replica of the analytics pool may be behind ({@code
+ *     ANALYTICS_MAX_LAG_SECONDS}) before it is degraded and its transactions fall back or fail
  */
 public record DatabaseConfig(
     Profile profile,
@@ -49,7 +51,8 @@ public record DatabaseConfig(
     Duration breakerRecovery,
     boolean optimizerResize,
     boolean pgbouncer,
-    Endpoint direct) {
+    Endpoint direct,
+    Duration analyticsMaxLag) {
 
   /** Validates every field. */
   public DatabaseConfig {
@@ -62,6 +65,11 @@ public record DatabaseConfig(
     Objects.requireNonNull(healthCheckTimeout, "healthCheckTimeout");
     Objects.requireNonNull(leakDetection, "leakDetection");
     Objects.requireNonNull(breakerRecovery, "breakerRecovery");
+    Objects.requireNonNull(analyticsMaxLag, "analyticsMaxLag");
+    if (analyticsMaxLag.isNegative() || analyticsMaxLag.isZero()) {
+      throw new ConfigurationException("ANALYTICS_MAX_LAG_SECONDS=" + analyticsMaxLag.toMillis() / 1000.0
+          + " is not allowed: use a number of seconds above 0");
+    }
     if (main.name() != PoolName.MAIN || worker.name() != PoolName.WORKER || analytics.name() != PoolName.ANALYTICS) {
       throw new IllegalArgumentException("pools must be given in the order main, worker, analytics");
     }
@@ -148,6 +156,14 @@ public record DatabaseConfig(
     return pgbouncer ? java.util.Optional.empty() : java.util.Optional.of(Endpoint.of(worker));
   }
 
+  /**
+   * Whether the analytics pool reads from a replica: {@code ANALYTICS_DATABASE_URL} names another
+   * PostgreSQL database than {@code DATABASE_URL}.
+   */
+  public boolean analyticsReplica() {
+    return analytics.dialect() == Dialect.POSTGRESQL && !analytics.jdbcUrl().equals(main.jdbcUrl());
+  }
+
   /** The sum of the three pools' maximum sizes: what one process may open at most. */
   public int maxConnections() {
     return main.maxSize() + worker.maxSize() + analytics.maxSize();
@@ -181,6 +197,7 @@ public record DatabaseConfig(
     private boolean optimizerResize;
     private boolean pgbouncer;
     private Endpoint direct;
+    private Duration analyticsMaxLag;
 
     private Builder(DatabaseConfig c) {
       profile = c.profile;
@@ -200,6 +217,7 @@ public record DatabaseConfig(
       optimizerResize = c.optimizerResize;
       pgbouncer = c.pgbouncer;
       direct = c.direct;
+      analyticsMaxLag = c.analyticsMaxLag;
     }
 
     /** Every pool on this database (the analytics pool too). */
@@ -299,11 +317,23 @@ public record DatabaseConfig(
       return this;
     }
 
+    /** The analytics pool's database, a read replica (a {@code jdbc:postgresql:} URL). */
+    public Builder analyticsUrl(String jdbcUrl, String user, String password) {
+      pools[2] = pools[2].withUrl(jdbcUrl, user, password);
+      return this;
+    }
+
+    /** How far the analytics replica may be behind. */
+    public Builder analyticsMaxLag(Duration d) {
+      analyticsMaxLag = d;
+      return this;
+    }
+
     /** The validated configuration. */
     public DatabaseConfig build() {
       return new DatabaseConfig(profile, pools[0], pools[1], pools[2], schema, echo, echoPool,
           slowQueryThreshold, monitoring, healthCheckInterval, healthCheckTimeout, leakDetection,
-          breakerFailures, breakerRecovery, optimizerResize, pgbouncer, direct);
+          breakerFailures, breakerRecovery, optimizerResize, pgbouncer, direct, analyticsMaxLag);
     }
   }
 }

@@ -63,7 +63,8 @@ final class EnvironmentConfig {
         seconds("DB_CIRCUIT_RECOVERY_TIMEOUT", 60, false),
         bool("DB_POOL_OPTIMIZER_RESIZE", false),
         bool("DB_PGBOUNCER", false),
-        direct(profile));
+        direct(profile),
+        seconds("ANALYTICS_MAX_LAG_SECONDS", 30, false));
   }
 
   private record Target(String jdbcUrl, String user, String password) {}

@@ -16,6 +16,8 @@ import java.time.Instant;
  *     while it is closed
  * @param metrics the pool's metrics at the time of the check
  * @param error why it is not healthy, or {@code null}
+ * @param replication the replication lag of the analytics pool's read replica, or {@code null}
+ *     (another pool, no replica, or it could not be measured)
  */
 public record PoolHealth(
     PoolName pool,
@@ -25,4 +27,5 @@ public record PoolHealth(
     BreakerState circuitBreaker,
     Instant circuitOpenedAt,
     PoolMetrics metrics,
-    String error) {}
+    String error,
+    ReplicationLag replication) {}

@@ -22,6 +22,9 @@ import java.util.Optional;
  * @param isolation the isolation level
  * @param timeout the statement timeout of every statement in the transaction, or {@code null}
  * @param retry the retry policy of the outermost transaction, or {@code null} for none
+ * @param primaryFallback a read-only transaction on the analytics pool may run on the primary (the
+ *     main pool) when the replica is unreachable or behind more than {@code
+ *     ANALYTICS_MAX_LAG_SECONDS}; without it such a transaction fails
  */
 public record TransactionOptions(
     String name,
@@ -30,10 +33,12 @@ public record TransactionOptions(
     boolean readOnly,
     Isolation isolation,
     Duration timeout,
-    RetryPolicy retry) {
+    RetryPolicy retry,
+    boolean primaryFallback) {
 
   private static final TransactionOptions DEFAULTS =
-      new TransactionOptions("tx", Propagation.REQUIRED, PoolName.MAIN, false, Isolation.DEFAULT, null, null);
+      new TransactionOptions("tx", Propagation.REQUIRED, PoolName.MAIN, false, Isolation.DEFAULT, null, null,
+          false);
 
   /** Validates every field. */
   public TransactionOptions {
@@ -71,36 +76,44 @@ public record TransactionOptions(
 
   /** These options with another name. */
   public TransactionOptions withName(String n) {
-    return new TransactionOptions(n, propagation, pool, readOnly, isolation, timeout, retry);
+    return new TransactionOptions(n, propagation, pool, readOnly, isolation, timeout, retry, primaryFallback);
   }
 
   /** These options with another propagation. */
   public TransactionOptions withPropagation(Propagation p) {
-    return new TransactionOptions(name, p, pool, readOnly, isolation, timeout, retry);
+    return new TransactionOptions(name, p, pool, readOnly, isolation, timeout, retry, primaryFallback);
   }
 
   /** These options on another pool. */
   public TransactionOptions withPool(PoolName p) {
-    return new TransactionOptions(name, propagation, p, readOnly, isolation, timeout, retry);
+    return new TransactionOptions(name, propagation, p, readOnly, isolation, timeout, retry, primaryFallback);
   }
 
   /** These options, read-only or not. */
   public TransactionOptions withReadOnly(boolean ro) {
-    return new TransactionOptions(name, propagation, pool, ro, isolation, timeout, retry);
+    return new TransactionOptions(name, propagation, pool, ro, isolation, timeout, retry, primaryFallback);
   }
 
   /** These options with another isolation level. */
   public TransactionOptions withIsolation(Isolation i) {
-    return new TransactionOptions(name, propagation, pool, readOnly, i, timeout, retry);
+    return new TransactionOptions(name, propagation, pool, readOnly, i, timeout, retry, primaryFallback);
   }
 
   /** These options with a statement timeout ({@code SET LOCAL statement_timeout} on PostgreSQL). */
   public TransactionOptions withTimeout(Duration t) {
-    return new TransactionOptions(name, propagation, pool, readOnly, isolation, t, retry);
+    return new TransactionOptions(name, propagation, pool, readOnly, isolation, t, retry, primaryFallback);
   }
 
   /** These options, retried as a whole by this policy when outermost; {@code null} for none. */
   public TransactionOptions withRetry(RetryPolicy r) {
-    return new TransactionOptions(name, propagation, pool, readOnly, isolation, timeout, r);
+    return new TransactionOptions(name, propagation, pool, readOnly, isolation, timeout, r, primaryFallback);
+  }
+
+  /**
+   * These options, allowed or not to run on the primary when the analytics replica is unreachable
+   * or too far behind (only read-only transactions on the analytics pool fall back).
+   */
+  public TransactionOptions withPrimaryFallback(boolean allowed) {
+    return new TransactionOptions(name, propagation, pool, readOnly, isolation, timeout, retry, allowed);
   }
 }

@@ -119,6 +119,11 @@ final class DatabaseDocuments {
       doc.put("checked_in", h.metrics().checkedIn());
       doc.put("overflow", h.metrics().overflow());
       doc.put("error", h.error());
+      if (h.replication() != null) {
+        // the analytics pool reads a replica (ANALYTICS_DATABASE_URL): how far behind it is
+        doc.put("replication_lag_bytes", h.replication().bytes() < 0 ? null : h.replication().bytes());
+        doc.put("replication_lag_seconds", h.replication().lag().toMillis() / 1000.0);
+      }
       pools.put(name.label(), doc);
     });
     return pools;

@@ -48,6 +48,7 @@ public final class Engine {
   private static final Logger LOG = LoggerFactory.getLogger("io.mingus.db.transactions");
 
   private final ScopedValue<Scope> current = ScopedValue.newInstance();
+  private final Replica replica;
   private final Set<OwnerScope> open = ConcurrentHashMap.newKeySet();
   private final Set<OwnerScope> reportedLeaks = ConcurrentHashMap.newKeySet();
   private final Pools pools;
@@ -66,7 +67,8 @@ public final class Engine {
   }
 
   public Engine(Pools pools, Stats stats, Dialect dialect, Function<Connection, org.hibernate.Session> ormOpener,
-      Duration leakThreshold, boolean echoPool, Sleeper sleeper) {
+      Duration leakThreshold, boolean echoPool, Sleeper sleeper, Replica replica) {
+    this.replica = replica;
     this.pools = pools;
     this.stats = stats;
     this.dialect = dialect;
@@ -127,8 +129,9 @@ public final class Engine {
   /** An explicit transaction; never joins, never becomes current. */
   public Transaction begin(TransactionOptions options) {
     Scope cur = current.isBound() ? current.get() : null;
-    Breaker breaker = permit(options);
-    return openOwner(options, cur, breaker, System.nanoTime());
+    TransactionOptions routed = replica == null ? options : replica.route(options);
+    Breaker breaker = permit(routed);
+    return openOwner(routed, cur, breaker, System.nanoTime());
   }
 
   /** Ends an explicit transaction at its {@code close()}. */
@@ -226,11 +229,12 @@ public final class Engine {
     }
   }
 
-  private <R, X extends Exception> R attempt(TransactionOptions options, TransactionWork<R, X> work, Scope parent)
+  private <R, X extends Exception> R attempt(TransactionOptions requested, TransactionWork<R, X> work, Scope parent)
       throws X {
-    long start = System.nanoTime();
-    Breaker breaker = permit(options);
-    OwnerScope scope = openOwner(options, parent, breaker, start);
+    Opened opened = open(requested, parent);
+    OwnerScope scope = opened.scope();
+    Breaker breaker = opened.breaker();
+    long start = opened.start();
     Throwable failure = null;
     R result;
     try {
@@ -240,6 +244,11 @@ public final class Engine {
       DatabaseException hidden = Breaker.isConnectionFailure(t) || !scope.connectionBroken() ? null
           : scope.brokenBeforeCommit(t);
       failure = hidden != null ? hidden : t;
+      if (replica != null && scope.options.pool() == io.mingus.db.PoolName.ANALYTICS
+          && Breaker.isConnectionFailure(failure)) {
+        // the next attempt (a retry policy's) routes around a replica that went away
+        replica.unreachable(failure);
+      }
       scope.rollbackQuietly(failure);
       if (hidden != null) {
         throw hidden;
@@ -256,6 +265,31 @@ public final class Engine {
     }
     scope.runHooks(null);
     return result;
+  }
+
+  private record Opened(OwnerScope scope, Breaker breaker, long start) {}
+
+  /**
+   * Opens the owner of an attempt on the pool its options name, or on the main pool when they read
+   * a replica that is unusable and allow falling back (see {@link Replica}).
+   */
+  private Opened open(TransactionOptions requested, Scope parent) {
+    TransactionOptions options = replica == null ? requested : replica.route(requested);
+    long start = System.nanoTime();
+    Breaker breaker = permit(options);
+    try {
+      return new Opened(openOwner(options, parent, breaker, start), breaker, start);
+    } catch (RuntimeException e) {
+      if (replica == null || !Replica.fallsBack(options) || !Breaker.isConnectionFailure(e)) {
+        throw e;
+      }
+      // the replica went away since it was last seen: this transaction may read the primary
+      replica.unreachable(e);
+      TransactionOptions primary = options.withPool(io.mingus.db.PoolName.MAIN);
+      long again = System.nanoTime();
+      Breaker main = permit(primary);
+      return new Opened(openOwner(primary, parent, main, again), main, again);
+    }
   }
 
   private Breaker permit(TransactionOptions options) {

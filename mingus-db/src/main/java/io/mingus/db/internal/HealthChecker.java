@@ -8,6 +8,7 @@ import io.mingus.db.HealthStatus;
 import io.mingus.db.PoolHealth;
 import io.mingus.db.PoolMetrics;
 import io.mingus.db.PoolName;
+import io.mingus.db.ReplicationLag;
 import io.mingus.db.SessionStats;
 import java.sql.Connection;
 import java.sql.SQLTransientConnectionException;
@@ -40,8 +41,11 @@ public final class HealthChecker {
   private final Duration timeout;
   private final Supplier<SessionStats> stats;
   private final InstantSource clock;
+  private final Replica replica;
 
-  public HealthChecker(Pools pools, Duration timeout, Supplier<SessionStats> stats, InstantSource clock) {
+  public HealthChecker(Pools pools, Duration timeout, Supplier<SessionStats> stats, InstantSource clock,
+      Replica replica) {
+    this.replica = replica;
     this.pools = pools;
     this.timeout = timeout;
     this.stats = stats;
@@ -85,13 +89,15 @@ public final class HealthChecker {
       return new PoolHealth(name, HealthStatus.UNHEALTHY, Duration.ZERO, m.utilization(), breaker.state(), opened, m,
           "circuit breaker open" + (opened == null ? "" : " for " + Duration.between(opened, clock.instant()).toMillis()
               + " ms") + ": the pool could not open new connections; a fresh connection probes the database and"
-              + " the breaker closes as soon as one succeeds");
+              + " the breaker closes as soon as one succeeds", null);
     }
     long start = System.nanoTime();
     String error = null;
     Throwable failure = null;
     AtomicBoolean lent = new AtomicBoolean();
-    CompletableFuture<Void> probe = CompletableFuture.runAsync(() -> validate(name, lent), Thread::startVirtualThread);
+    java.util.concurrent.atomic.AtomicReference<ReplicationLag> lag = new java.util.concurrent.atomic.AtomicReference<>();
+    CompletableFuture<Void> probe = CompletableFuture.runAsync(() -> validate(name, lent, lag),
+        Thread::startVirtualThread);
     try {
       probe.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
@@ -116,7 +122,7 @@ public final class HealthChecker {
       breaker.release();
       return new PoolHealth(name, HealthStatus.DEGRADED, Duration.ofNanos(elapsed), busy.utilization(),
           breaker.state(), breaker.openedAt(), busy, "no connection was free within " + timeout.toMillis() + " ms: "
-              + busy.checkedOut() + " of " + busy.maxSize() + " in use, " + busy.pending() + " waiting");
+              + busy.checkedOut() + " of " + busy.maxSize() + " in use, " + busy.pending() + " waiting", null);
     }
     if (failure != null && !lent.get()) {
       breaker.couldNotConnect(start, failure);
@@ -130,24 +136,34 @@ public final class HealthChecker {
     Duration latency = Duration.ofNanos(elapsed);
     BreakerState state = breaker.state();
     HealthStatus status;
+    ReplicationLag replication = lag.get();
+    boolean behind = replication != null && replication.lag().compareTo(replica.maxLag()) > 0;
     if (error != null) {
       status = HealthStatus.UNHEALTHY;
     } else if (m.utilization() >= DEGRADED_UTILIZATION || latency.compareTo(timeout.dividedBy(2)) > 0
-        || state != BreakerState.CLOSED) {
+        || state != BreakerState.CLOSED || behind) {
       status = HealthStatus.DEGRADED;
+      if (behind) {
+        error = "the replica is " + replication.lag().toMillis() + " ms (" + replication.bytes() + " bytes of WAL)"
+            + " behind the primary, more than ANALYTICS_MAX_LAG_SECONDS (" + replica.maxLag().toMillis() + " ms):"
+            + " analytics transactions that allow it read the primary, the others fail";
+      }
     } else {
       status = HealthStatus.HEALTHY;
     }
     return new PoolHealth(name, status, latency, m.utilization(), state, breaker.openedAt(), m,
-        error == null ? null : Redact.url(error));
+        error == null ? null : Redact.url(error), replication);
   }
 
-  private void validate(PoolName name, AtomicBoolean lent) {
+  private void validate(PoolName name, AtomicBoolean lent, java.util.concurrent.atomic.AtomicReference<ReplicationLag> lag) {
     try (Connection c = pools.dataSource(name).getConnection()) {
       lent.set(true);
       try (Statement st = c.createStatement()) {
         st.setQueryTimeout((int) Math.max(1, timeout.toSeconds()));
         st.execute("SELECT 1");
+      }
+      if (name == PoolName.ANALYTICS && replica != null) {
+        lag.set(replica.measure(c));
       }
     } catch (java.sql.SQLException e) {
       throw new java.util.concurrent.CompletionException(e);

@@ -154,6 +154,11 @@ public final class Pools implements PoolManager, AutoCloseable {
     return pool(name).breaker();
   }
 
+  /** Whether {@code name}'s database is thought reachable (no connection to it failed since it was). */
+  boolean reachable(PoolName name) {
+    return pool(name).reachability().reachable();
+  }
+
   /** A connection of {@code name} came back: closes those idle above its pool_size. */
   void returned(PoolName name) {
     Pool p = pools.get(name);
