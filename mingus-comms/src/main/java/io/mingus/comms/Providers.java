@@ -3,6 +3,9 @@ package io.mingus.comms;
 import io.mingus.comms.internal.HttpSmsProvider;
 import io.mingus.comms.internal.OutboxProvider;
 import io.mingus.comms.internal.SmtpEmailProvider;
+import io.mingus.db.ConfigurationException;
+import io.mingus.db.Environment;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -33,12 +36,18 @@ public record Providers(SmsProvider sms, EmailProvider email) {
    * Otherwise the outbox provider, which writes JSON lines to {@code ./data/outbox.jsonl} (or
    * {@code MINGUS_OUTBOX}) and sends nothing real.
    *
-   * @throws IllegalArgumentException naming the variable when a value is missing or malformed
+   * @throws ConfigurationException with one line naming the variable when a value is missing or
+   *     malformed (the {@code mingus} command prints it and exits 2)
    */
   public static Providers fromEnvironment(Map<String, String> env) {
     Objects.requireNonNull(env, "env");
-    String outboxPath = env.get("MINGUS_OUTBOX");
-    Path outbox = outboxPath == null || outboxPath.isBlank() ? DEFAULT_OUTBOX : Path.of(outboxPath);
+    String outboxPath = Environment.of(env).text("MINGUS_OUTBOX");
+    Path outbox;
+    try {
+      outbox = outboxPath == null ? DEFAULT_OUTBOX : Path.of(outboxPath);
+    } catch (InvalidPathException e) {
+      throw Environment.bad("MINGUS_OUTBOX", outboxPath, "a file path");
+    }
     OutboxProvider fallback = null;
     SmsProvider sms;
     EmailProvider email;
@@ -63,7 +72,6 @@ public record Providers(SmsProvider sms, EmailProvider email) {
   }
 
   private static boolean isSet(Map<String, String> env, String name) {
-    String v = env.get(name);
-    return v != null && !v.isBlank();
+    return Environment.of(env).isSet(name);
   }
 }

@@ -6,7 +6,6 @@ import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
@@ -224,16 +223,12 @@ final class EnvironmentConfig {
     if (value == null) {
       return fallback;
     }
-    return switch (value.toLowerCase(Locale.ROOT)) {
-      case "true", "1", "yes", "on" -> true;
-      case "false", "0", "no", "off" -> false;
-      default -> throw bad(variable, value, "true or false");
-    };
+    // one rule for every module's booleans
+    return Environment.of(env).bool(variable, fallback);
   }
 
   private static ConfigurationException bad(String variable, String value, String allowed) {
-    String shown = value.length() > 64 ? value.substring(0, 64) + "..." : value;
-    return new ConfigurationException(variable + "=" + shown + " is not allowed: use " + allowed);
+    return Environment.bad(variable, value, allowed);
   }
 
   /** Percent-decoding of URL user info; unlike form decoding, a '+' stays a '+'. */

@@ -130,9 +130,9 @@ class ConfigTest {
       DB_POOL_RECYCLE             | 10    | 0 (never recycle) or at least 30 seconds (HikariCP's minimum maxLifetime)
       DB_POOL_RECYCLE             | -1    | a number of seconds of 0 or more
       MINGUS_PROFILE              | prod  | production, development or testing
-      DB_ECHO                     | maybe | true or false
-      DB_ECHO_POOL                | 2     | true or false
-      DB_ENABLE_MONITORING        | ja    | true or false
+      DB_ECHO                     | maybe | true or false (also 1/0, yes/no, on/off)
+      DB_ECHO_POOL                | 2     | true or false (also 1/0, yes/no, on/off)
+      DB_ENABLE_MONITORING        | ja    | true or false (also 1/0, yes/no, on/off)
       DB_SLOW_QUERY_MS            | -3    | a whole number of 0 or more
       DB_LEAK_DETECTION_MS        | soon  | a whole number of 0 or more
       DB_HEALTH_CHECK_INTERVAL    | 0     | a whole number of 1 or more

@@ -25,6 +25,12 @@ final class JettyProblems extends ErrorHandler {
     this.mapper = mapper;
   }
 
+  /** Jetty writes an error body only for GET, POST and HEAD by default: every method gets its problem. */
+  @Override
+  public boolean errorPageForMethod(String method) {
+    return true;
+  }
+
   @Override
   protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
       Callback callback) {

@@ -1,5 +1,7 @@
 package io.mingus.server;
 
+import io.mingus.db.ConfigurationException;
+import io.mingus.db.Environment;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -39,7 +41,7 @@ final class Logging {
   /**
    * {@code text} or {@code json}.
    *
-   * @throws IllegalArgumentException naming the variable and what is allowed
+   * @throws ConfigurationException naming the variable and what is allowed
    */
   static String format(String raw) {
     if (raw == null || raw.isBlank()) {
@@ -47,8 +49,7 @@ final class Logging {
     }
     String format = raw.trim().toLowerCase(Locale.ROOT);
     if (!format.equals("text") && !format.equals("json")) {
-      String shown = raw.length() > 16 ? raw.substring(0, 16) + "..." : raw;
-      throw new IllegalArgumentException("MINGUS_LOG_FORMAT=" + shown + " is not allowed: use text or json");
+      throw Environment.bad("MINGUS_LOG_FORMAT", raw.trim(), "text or json");
     }
     return format;
   }

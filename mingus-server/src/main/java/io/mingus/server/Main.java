@@ -1,5 +1,6 @@
 package io.mingus.server;
 
+import io.mingus.db.ConfigurationException;
 import java.io.PrintWriter;
 
 /**
@@ -18,7 +19,7 @@ public final class Main {
     try {
       // before anything logs: internal.LogConfigurator reads these when logback starts
       Logging.properties(args, System.getenv()).forEach(System::setProperty);
-    } catch (IllegalArgumentException e) {
+    } catch (ConfigurationException | IllegalArgumentException e) {
       err.println("mingus: configuration: " + e.getMessage());
       System.exit(Cli.USAGE);
     }

@@ -1,6 +1,7 @@
 package io.mingus.server;
 
 import io.mingus.db.ConfigurationException;
+import io.mingus.db.Environment;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -62,16 +63,7 @@ public record ServerSettings(
   public static ServerSettings fromEnvironment(Map<String, String> env) {
     ServerSettings d = defaults();
     String host = blankToNull(env.get("MINGUS_HOST"));
-    String port = blankToNull(env.get("PORT"));
-    int portNumber = d.port();
-    if (port != null) {
-      try {
-        portNumber = Integer.parseInt(port);
-      } catch (NumberFormatException e) {
-        String shown = port.length() > 16 ? port.substring(0, 16) + "..." : port;
-        throw new ConfigurationException("PORT=" + shown + " is not allowed: use a port from 0 to 65535");
-      }
-    }
+    int portNumber = Environment.of(env).integer("PORT", d.port(), 0, 65_535);
     String keys = blankToNull(env.get("MINGUS_API_KEYS"));
     List<String> apiKeys = keys == null ? List.of()
         : Arrays.stream(keys.split(",")).map(String::trim).filter(k -> !k.isEmpty()).toList();

@@ -60,6 +60,9 @@ final class Services implements AutoCloseable {
    * and runs once).
    */
   static Services open(Map<String, String> env, ProcessRole role, boolean warmInBackground) {
+    // every setting is read before anything opens: a bad one is one line and exit 2, nothing to close
+    Providers providers = Providers.fromEnvironment(env);
+    DatabaseConfig config = DatabaseConfig.fromEnvironment(env);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     JvmGcMetrics gc = new JvmGcMetrics();
     new JvmMemoryMetrics().bindTo(registry);
@@ -68,7 +71,7 @@ final class Services implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     gc.bindTo(registry);
-    Database db = Database.builder(DatabaseConfig.fromEnvironment(env))
+    Database db = Database.builder(config)
         .entities(CommunicationService.entities())
         .meterRegistry(registry)
         .role(role)
@@ -86,7 +89,7 @@ final class Services implements AutoCloseable {
     try {
       TaskQueue queue = TaskQueue.create(db);
       CommunicationService.migrate(db);
-      CommunicationService service = CommunicationService.create(db, queue, Providers.fromEnvironment(env));
+      CommunicationService service = CommunicationService.create(db, queue, providers);
       return new Services(db, queue, service, gc);
     } catch (RuntimeException e) {
       db.close();

@@ -90,6 +90,40 @@ class CliTest {
   }
 
   @Test
+  void every_bad_value_of_every_module_exits_2_with_one_line_naming_the_variable() {
+    String sms = "SMS_API_URL=https://api.example.com SMS_ACCOUNT_SID=AC1 SMS_AUTH_TOKEN=t SMS_FROM=+15005550006";
+    String smtp = "SMTP_HOST=smtp.example.com SMTP_FROM=mingus@example.com";
+    Map<String, String> bad = new java.util.LinkedHashMap<>();  // variable to name -> environment
+    bad.put("SMS_ACCOUNT_SID", "SMS_API_URL=https://api.example.com");
+    bad.put("SMS_API_URL", sms.replace("https:", "ftp:"));
+    bad.put("SMS_TIMEOUT_SECONDS", sms + " SMS_TIMEOUT_SECONDS=ten");
+    bad.put("SMTP_FROM", "SMTP_HOST=smtp.example.com");
+    bad.put("SMTP_PORT", smtp + " SMTP_PORT=0");
+    bad.put("SMTP_STARTTLS", smtp + " SMTP_STARTTLS=maybe");
+    bad.put("SMTP_TIMEOUT_SECONDS", smtp + " SMTP_TIMEOUT_SECONDS=-1");
+    bad.put("DB_ECHO", "DB_ECHO=maybe");
+    bad.put("DB_POOL_SIZE", "DB_POOL_SIZE=-1");
+    bad.put("DB_POOL_TIMEOUT", "DB_POOL_TIMEOUT=soon");
+    bad.put("MINGUS_PROFILE", "MINGUS_PROFILE=staging");
+    bad.forEach((variable, vars) -> {
+      Map<String, String> env = h2File();
+      for (String pair : vars.split(" ")) {
+        env.put(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
+      }
+      Outcome o = run(env, "migrate");
+      assertThat(o.code()).as(vars + " -> " + o.err()).isEqualTo(2);
+      assertThat(o.errLines()).as(vars).singleElement().satisfies(line -> assertThat(line)
+          .startsWith("mingus migrate: configuration: ").contains(variable));
+      assertThat(o.out()).isEmpty();
+    });
+    Map<String, String> env = h2File();
+    env.putAll(Map.of("SMTP_HOST", "smtp.example.com", "SMTP_FROM", "mingus@example.com", "SMTP_STARTTLS", "off",
+        "DB_ECHO", "off"));
+    Outcome ok = run(env, "migrate");
+    assertThat(ok.code()).as("on/off booleans everywhere: " + ok.err()).isZero();
+  }
+
+  @Test
   void health_exits_0_and_prints_the_document_when_the_database_answers() {
     Map<String, String> env = h2File();
     env.put("DATABASE_URL", "jdbc:h2:mem:cli-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");

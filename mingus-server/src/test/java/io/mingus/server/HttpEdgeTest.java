@@ -46,6 +46,9 @@ class HttpEdgeTest {
       // Jetty's own refusals, before any route: problem documents, not HTML
       problem(RawHttp.get(port, "/api/users/%ZZ"), 400, null);
       problem(RawHttp.get(port, "/api/users/%C3%28"), 400, null); // escapes that are not UTF-8
+      // found by FuzzTest: Jetty wrote an empty body for methods other than GET, POST and HEAD
+      problem(RawHttp.send(port, "DELETE", "/api/users/%C3%28/preferences", Map.of(), null), 400, null);
+      problem(RawHttp.send(port, "PUT", "/api/users/%ZZ/preferences", JSON, "{}"), 400, null);
       problem(RawHttp.get(port, "/api/users/" + "1".repeat(10_000)), 414, null);
       problem(RawHttp.send(port, "GET", "/api/users/" + user, Map.of("X-Big", "b".repeat(10_000)), null), 431, null);
 

@@ -6,6 +6,7 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -164,39 +165,47 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
   }
 
   /**
-   * A periodic task: each tick of {@code cron} (five fields, UTC; see {@link Cron}) is enqueued
-   * once, with the unique key {@code schedule:<name>:<tick epoch second>}, however many workers
-   * carry the same schedule.
+   * A periodic task: each tick of {@code cron} (five fields, wall-clock times in {@code zone}; see
+   * {@link Cron} for the day rule and daylight saving time) is enqueued once, with the unique key
+   * {@code schedule:<name>:<tick epoch second>}, however many workers carry the same schedule.
    *
    * @param name the schedule's name, part of each tick's unique key
    * @param cron the cron expression
+   * @param zone the time zone of the expression's times
    * @param task the task enqueued at each tick
    * @param payload makes the payload of each tick's task
    * @param options the options of each tick's task (their unique key and run-at are replaced)
    */
-  public record Schedule<P>(String name, String cron, Task<P> task, Supplier<P> payload, TaskOptions options) {
+  public record Schedule<P>(String name, String cron, ZoneId zone, Task<P> task, Supplier<P> payload,
+      TaskOptions options) {
 
     /**
-     * Validates every field.
+     * Validates every field: the expression must parse and be able to match (no February 30).
      *
-     * @throws IllegalArgumentException when the cron expression is not valid
+     * @throws IllegalArgumentException when the cron expression is not valid or never matches
      */
     public Schedule {
       Objects.requireNonNull(name, "scheduleName");
       Objects.requireNonNull(cron, "cron");
+      Objects.requireNonNull(zone, "zone");
       Objects.requireNonNull(task, "task");
       Objects.requireNonNull(payload, "payload");
       Objects.requireNonNull(options, "options");
-      parsed(cron);
+      try {
+        Cron.parse(cron, zone);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("schedule '" + name + "': " + e.getMessage(), e);
+      }
+    }
+
+    /** A schedule in UTC. */
+    public Schedule(String name, String cron, Task<P> task, Supplier<P> payload, TaskOptions options) {
+      this(name, cron, ZoneOffset.UTC, task, payload, options);
     }
 
     /** The cron expression, parsed. */
     Cron parsedCron() {
-      return parsed(cron);
-    }
-
-    private static Cron parsed(String cron) {
-      return Cron.parse(cron, ZoneOffset.UTC);
+      return Cron.parse(cron, zone);
     }
   }
 
@@ -321,10 +330,15 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
      * default options, however many workers carry the same schedule. At start the latest tick not
      * after now is enqueued if no worker did so. The task is registered too.
      *
-     * @throws IllegalArgumentException when the cron expression is not valid
+     * @throws IllegalArgumentException when the cron expression is not valid or can never match
      */
     public <P> B schedule(String scheduleName, String cron, Task<P> task, Supplier<P> payload) {
-      return schedule(scheduleName, cron, task, payload, TaskOptions.defaults());
+      return schedule(scheduleName, cron, ZoneOffset.UTC, task, payload, TaskOptions.defaults());
+    }
+
+    /** As {@link #schedule(String, String, Task, Supplier)}, the times of {@code cron} in {@code zone}. */
+    public <P> B schedule(String scheduleName, String cron, ZoneId zone, Task<P> task, Supplier<P> payload) {
+      return schedule(scheduleName, cron, zone, task, payload, TaskOptions.defaults());
     }
 
     /**
@@ -332,11 +346,17 @@ public record WorkerConfig(Map<String, Task<?>> tasks, Map<String, Integer> queu
      * run-at are replaced).
      */
     public <P> B schedule(String scheduleName, String cron, Task<P> task, Supplier<P> payload, TaskOptions options) {
+      return schedule(scheduleName, cron, ZoneOffset.UTC, task, payload, options);
+    }
+
+    /** As {@link #schedule(String, String, ZoneId, Task, Supplier)}, with these options. */
+    public <P> B schedule(String scheduleName, String cron, ZoneId zone, Task<P> task, Supplier<P> payload,
+        TaskOptions options) {
       Objects.requireNonNull(scheduleName, "scheduleName");
       if (schedules.stream().anyMatch(s -> s.name().equals(scheduleName))) {
         throw new IllegalArgumentException("schedule '" + scheduleName + "' is defined twice");
       }
-      schedules.add(new Schedule<>(scheduleName, cron, task, payload, options));
+      schedules.add(new Schedule<>(scheduleName, cron, zone, task, payload, options));
       return register(task);
     }
 

@@ -112,4 +112,14 @@ class WorkerConfigTest {
         List.of(new WorkerConfig.Schedule<>("s", "@daily", noop, () -> new Tasks.N(1), TaskOptions.defaults())), null,
         null, valid.random())).hasMessageContaining("enqueues task 'test.noop', which is not registered");
   }
+
+  @Test
+  void an_impossible_schedule_is_refused_when_the_worker_is_built() {
+    assertThatThrownBy(() -> WorkerConfig.custom().schedule("feb30", "0 0 30 2 *", noop, () -> new Tasks.N(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("schedule 'feb30'")
+        .hasMessageContaining("never matches");
+    WorkerConfig zoned = WorkerConfig.custom().schedule("berlin", "30 2 * * *", java.time.ZoneId.of("Europe/Berlin"),
+        noop, () -> new Tasks.N(1)).build();
+    assertThat(zoned.schedules().getFirst().zone()).isEqualTo(java.time.ZoneId.of("Europe/Berlin"));
+  }
 }

@@ -7,6 +7,8 @@ import io.mingus.comms.ProviderException;
 import io.mingus.comms.SendResult;
 import io.mingus.comms.SmsProvider;
 import java.io.IOException;
+import io.mingus.db.ConfigurationException;
+import io.mingus.db.Environment;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -83,27 +85,30 @@ public final class HttpSmsProvider implements SmsProvider {
    * SMS_FROM} (all required) and {@code SMS_TIMEOUT_SECONDS} (default 10; the connect timeout is
    * half of it).
    *
-   * @throws IllegalArgumentException naming the variable that is missing or malformed
+   * @throws ConfigurationException with one line naming the variable that is missing or malformed
    */
-  public static HttpSmsProvider fromEnvironment(Map<String, String> env) {
-    String url = Env.required(env, "SMS_API_URL", "the API base URL, such as https://api.twilio.com/2010-04-01");
-    URI base;
+  public static HttpSmsProvider fromEnvironment(Map<String, String> variables) {
+    Environment env = Environment.of(variables);
+    String url = env.required("SMS_API_URL", "the API base URL, such as https://api.twilio.com/2010-04-01", null);
+    URI base = null;
     try {
       base = URI.create(url);
-      if (base.getScheme() == null || !base.getScheme().startsWith("http") || base.getHost() == null) {
-        throw new IllegalArgumentException("not an http(s) URL");
-      }
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("SMS_API_URL='" + url + "' is not an http(s) URL; set it to the API base,"
-          + " such as https://api.twilio.com/2010-04-01", e);
+      // reported below
     }
-    int timeout = Env.integer(env, "SMS_TIMEOUT_SECONDS", 10, 1, 300);
+    if (base == null || base.getScheme() == null || !base.getScheme().matches("https?") || base.getHost() == null) {
+      throw Environment.bad("SMS_API_URL", url, "an http(s) URL of the API base, such as"
+          + " https://api.twilio.com/2010-04-01");
+    }
+    int timeout = env.integer("SMS_TIMEOUT_SECONDS", 10, 1, 300);
+    String because = "SMS_API_URL is set";
     return new HttpSmsProvider(new Config(base,
-        Env.required(env, "SMS_ACCOUNT_SID", "the account SID"),
-        Env.required(env, "SMS_AUTH_TOKEN", "the auth token"),
-        Env.required(env, "SMS_FROM", "the sender number in E.164 form"),
+        env.required("SMS_ACCOUNT_SID", "the account SID", because),
+        env.required("SMS_AUTH_TOKEN", "the auth token", because),
+        env.required("SMS_FROM", "the sender number in E.164 form", because),
         Duration.ofMillis(timeout * 500L), Duration.ofSeconds(timeout)));
   }
+
 
   @Override
   public String name() {

@@ -4,6 +4,8 @@ import io.mingus.comms.EmailProvider;
 import io.mingus.comms.OutgoingEmail;
 import io.mingus.comms.ProviderException;
 import io.mingus.comms.SendResult;
+import io.mingus.db.ConfigurationException;
+import io.mingus.db.Environment;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -97,17 +99,25 @@ public final class SmtpEmailProvider implements EmailProvider {
    * SMTP_USER} and {@code SMTP_PASSWORD} (optional), {@code SMTP_FROM} (required), {@code
    * SMTP_STARTTLS} (default true) and {@code SMTP_TIMEOUT_SECONDS} (default 10).
    *
-   * @throws IllegalArgumentException naming the variable that is missing or malformed
+   * @throws ConfigurationException with one line naming the variable that is missing or malformed
    */
-  public static SmtpEmailProvider fromEnvironment(Map<String, String> env) {
+  public static SmtpEmailProvider fromEnvironment(Map<String, String> variables) {
+    Environment env = Environment.of(variables);
+    String because = "SMTP_HOST is set";
+    String from = env.required("SMTP_FROM", "the sender address, such as mingus@example.com", because);
+    try {
+      new InternetAddress(from, true);
+    } catch (AddressException e) {
+      throw Environment.bad("SMTP_FROM", from, "an email address such as mingus@example.com");
+    }
     return new SmtpEmailProvider(new Config(
-        Env.required(env, "SMTP_HOST", "the SMTP server's host name"),
-        Env.integer(env, "SMTP_PORT", 587, 1, 65_535),
-        Env.optional(env, "SMTP_USER"),
-        Env.optional(env, "SMTP_PASSWORD"),
-        Env.required(env, "SMTP_FROM", "the sender address, such as mingus@example.com"),
-        Env.bool(env, "SMTP_STARTTLS", true),
-        Duration.ofSeconds(Env.integer(env, "SMTP_TIMEOUT_SECONDS", 10, 1, 300))));
+        env.required("SMTP_HOST", "the SMTP server's host name", null),
+        env.integer("SMTP_PORT", 587, 1, 65_535),
+        env.text("SMTP_USER"),
+        env.text("SMTP_PASSWORD"),
+        from,
+        env.bool("SMTP_STARTTLS", true),
+        Duration.ofSeconds(env.integer("SMTP_TIMEOUT_SECONDS", 10, 1, 300))));
   }
 
   @Override

@@ -143,8 +143,8 @@ class HttpSmsProviderTest {
   void a_missing_variable_is_named_and_the_token_never_shown() {
     assertThatThrownBy(() -> HttpSmsProvider.fromEnvironment(Map.of("SMS_API_URL", "https://api.example.com",
         "SMS_ACCOUNT_SID", "AC1", "SMS_FROM", "+15005550006")))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("SMS_AUTH_TOKEN is not set");
+        .isInstanceOf(io.mingus.db.ConfigurationException.class)
+        .hasMessageStartingWith("SMS_AUTH_TOKEN is not set (needed because SMS_API_URL is set)");
     assertThat(provider.toString()).contains("AC42").doesNotContain("tok-secret");
   }
 }

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -44,6 +45,7 @@ public final class ScheduleEnqueuer {
   private final InstantSource clock;
   private final List<Entry> entries;
   private final Map<String, Instant> lastTicks = new ConcurrentHashMap<>();
+  private final Set<String> failed = ConcurrentHashMap.newKeySet();
 
   /** Enqueues the ticks of {@code entries} on {@code db}, by {@code clock}. */
   public ScheduleEnqueuer(Database db, InstantSource clock, List<Entry> entries) {
@@ -70,7 +72,16 @@ public final class ScheduleEnqueuer {
   }
 
   private void enqueueDue(Entry e, Instant now) {
-    Instant tick = e.latestTick().apply(now);
+    Instant tick;
+    try {
+      tick = e.latestTick().apply(now);
+    } catch (RuntimeException failure) {
+      // one bad schedule must not starve the ones after it; the worker refuses impossible ones at build
+      if (failed.add(e.name())) {
+        LOG.error("schedule '{}' has no tick at or before {}: {}; it is skipped", e.name(), now, failure.toString());
+      }
+      return;
+    }
     if (tick.equals(lastTicks.get(e.name()))) {
       return;
     }

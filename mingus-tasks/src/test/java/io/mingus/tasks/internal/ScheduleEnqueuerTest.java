@@ -52,6 +52,27 @@ class ScheduleEnqueuerTest {
   }
 
   @org.junit.jupiter.api.Test
+  void a_schedule_that_throws_is_skipped_and_never_starves_the_ones_after_it() {
+    try (StoreFixture f = StoreFixture.open(TestEngine.H2)) {
+      ScheduleEnqueuer.Entry broken = new ScheduleEnqueuer.Entry("broken", t -> {
+        throw new IllegalStateException("no tick");
+      }, (s, tick, key) -> 0L);
+      List<String> enqueued = new java.util.concurrent.CopyOnWriteArrayList<>();
+      ScheduleEnqueuer.Entry hourly = new ScheduleEnqueuer.Entry("hourly", t -> t.truncatedTo(ChronoUnit.HOURS),
+          (s, tick, key) -> {
+            enqueued.add(key);
+            return 1L;
+          });
+      AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-03-02T10:00:30Z"));
+      ScheduleEnqueuer enqueuer = new ScheduleEnqueuer(f.db, now::get, List.of(broken, hourly));
+      enqueuer.enqueueDue();
+      now.set(Instant.parse("2026-03-02T11:00:30Z"));
+      enqueuer.enqueueDue();
+      assertThat(enqueued).hasSize(2);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
   void it_looks_at_the_clock_every_poll_interval_but_at_least_every_second() {
     assertThat(ScheduleEnqueuer.period(Duration.ofMillis(50))).isEqualTo(Duration.ofMillis(50));
     assertThat(ScheduleEnqueuer.period(Duration.ofMinutes(1))).isEqualTo(ScheduleEnqueuer.MAX_PERIOD);
