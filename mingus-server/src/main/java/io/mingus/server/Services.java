@@ -60,6 +60,16 @@ final class Services implements AutoCloseable {
    * and runs once).
    */
   static Services open(Map<String, String> env, ProcessRole role, boolean warmInBackground) {
+    return open(env, role, warmInBackground, false);
+  }
+
+  /**
+   * As {@link #open(Map, ProcessRole, boolean)}; with {@code validateMigrations}, Flyway runs (and
+   * validates the applied scripts' checksums) even when every shipped migration is applied
+   * ({@code mingus migrate}); otherwise such a start skips Flyway.
+   */
+  static Services open(Map<String, String> env, ProcessRole role, boolean warmInBackground,
+      boolean validateMigrations) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     JvmGcMetrics gc = new JvmGcMetrics();
     new JvmMemoryMetrics().bindTo(registry);
@@ -72,6 +82,7 @@ final class Services implements AutoCloseable {
         .entities(CommunicationService.entities())
         .meterRegistry(registry)
         .role(role)
+        .validateMigrations(validateMigrations)
         .build();
     if (warmInBackground) {
       Thread.ofPlatform().daemon().name("mingus-orm-warm-up").start(() -> {
