@@ -10,6 +10,7 @@ import io.mingus.db.internal.Optimizer;
 import io.mingus.db.internal.OrmFactory;
 import io.mingus.db.internal.Pools;
 import io.mingus.db.internal.QueryLogger;
+import io.mingus.db.internal.ShippedMigrations;
 import io.mingus.db.internal.Stats;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -52,10 +53,12 @@ public final class Database implements AutoCloseable {
   private final HealthChecker health;
   private final Optimizer optimizer;
   private final Monitor monitor;
+  private final boolean validateMigrations;
   private volatile boolean closed;
 
   private Database(Builder b) {
     this.config = b.config;
+    this.validateMigrations = b.validateMigrations;
     this.registry = b.registry != null ? b.registry : new SimpleMeterRegistry();
     this.stats = new Stats(registry);
     Engine[] engineRef = new Engine[1];
@@ -244,6 +247,12 @@ public final class Database implements AutoCloseable {
    * independently. Flyway works on a connection of its own, outside the pools, so that it never
    * competes with the application for the pool's connections (a testing pool of one would deadlock).
    *
+   * <p>When the history table already records every versioned script the module ships (listed
+   * from the class path without Flyway), Flyway is not run at all: a restart costs one query
+   * instead of Flyway's scan and validation. So the checksums of applied scripts are validated
+   * whenever a migration is pending, and always with {@link Builder#validateMigrations(boolean)}
+   * (which {@code mingus migrate} sets).
+   *
    * @param module a short name such as {@code tasks}
    * @param location a Flyway location such as {@code classpath:io/mingus/tasks/migration}
    * @return the number of migrations applied
@@ -261,16 +270,39 @@ public final class Database implements AutoCloseable {
       case POSTGRESQL -> "postgresql";
       case H2 -> "h2";
     };
+    List<String> locations = List.of(location + "/common", location + "/" + vendor);
+    String table = "mingus_" + module + "_history";
+    if (!validateMigrations && upToDate(target, locations, table)) {
+      LOG.debug("the {} migrations are all applied ({}): Flyway not run", module, table);
+      return 0;
+    }
     var flyway = Flyway.configure(getClass().getClassLoader())
         .dataSource(target.jdbcUrl(), target.username(), target.password())
-        .locations(location + "/common", location + "/" + vendor)
-        .table("mingus_" + module + "_history")
+        .locations(locations.toArray(String[]::new))
+        .table(table)
         .baselineOnMigrate(true)
         .baselineVersion("0");
     if (config.schema() != null) {
       flyway.schemas(config.schema()).defaultSchema(config.schema());
     }
     return flyway.load().migrate().migrationsExecuted;
+  }
+
+  /**
+   * Whether the history table already records every migration the module ships (listed without
+   * Flyway): one query on a connection of its own.
+   */
+  private boolean upToDate(Endpoint target, List<String> locations, String table) {
+    var shipped = ShippedMigrations.versions(getClass().getClassLoader(), locations);
+    if (shipped.isEmpty() || shipped.get().isEmpty()) {
+      return false;
+    }
+    try (var c = Connections.open(target.jdbcUrl(), target.username(), target.password(), "mingus-migrate",
+        config.main().timeout())) {
+      return ShippedMigrations.allApplied(c, config.schema(), table, shipped.get());
+    } catch (java.sql.SQLException e) {
+      return false;
+    }
   }
 
   private void requireOpen() {
@@ -302,6 +334,7 @@ public final class Database implements AutoCloseable {
     private InstantSource clock = InstantSource.system();
     private ProcessRole role = ProcessRole.ALL;
     private Engine.Sleeper sleeper = d -> Thread.sleep(d);
+    private boolean validateMigrations;
 
     private Builder(DatabaseConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -334,6 +367,16 @@ public final class Database implements AutoCloseable {
     /** What the process does, and so which pools it opens (default: {@link ProcessRole#ALL}). */
     public Builder role(ProcessRole r) {
       role = Objects.requireNonNull(r, "role");
+      return this;
+    }
+
+    /**
+     * Whether {@link #migrate} runs Flyway, and so validates the checksums of the applied
+     * migrations against the shipped scripts, even when the history table records them all
+     * (default false: then it skips Flyway; a start with a pending migration always runs it).
+     */
+    public Builder validateMigrations(boolean validate) {
+      validateMigrations = validate;
       return this;
     }
 

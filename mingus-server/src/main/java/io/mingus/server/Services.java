@@ -60,6 +60,16 @@ final class Services implements AutoCloseable {
    * and runs once).
    */
   static Services open(Map<String, String> env, ProcessRole role, boolean warmInBackground) {
+    return open(env, role, warmInBackground, false);
+  }
+
+  /**
+   * As {@link #open(Map, ProcessRole, boolean)}; with {@code validateMigrations}, Flyway runs (and
+   * validates the applied scripts' checksums) even when every shipped migration is applied
+   * ({@code mingus migrate}); otherwise such a start skips Flyway.
+   */
+  static Services open(Map<String, String> env, ProcessRole role, boolean warmInBackground,
+      boolean validateMigrations) {
     // every setting is read before anything opens: a bad one is one line and exit 2, nothing to close
     Providers providers = Providers.fromEnvironment(env);
     DatabaseConfig config = DatabaseConfig.fromEnvironment(env);
@@ -75,6 +85,7 @@ final class Services implements AutoCloseable {
         .entities(CommunicationService.entities())
         .meterRegistry(registry)
         .role(role)
+        .validateMigrations(validateMigrations)
         .build();
     if (warmInBackground) {
       Thread.ofPlatform().daemon().name("mingus-orm-warm-up").start(() -> {
