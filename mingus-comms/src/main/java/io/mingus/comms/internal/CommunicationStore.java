@@ -183,6 +183,8 @@ public final class CommunicationStore {
   /** Ids drawn ahead from the table's identity sequence, handed out in order (PostgreSQL). */
   private final ReentrantLock idLock = new ReentrantLock();
   private long[] drawn = new long[0];
+  /** The statement that draws ids, naming the sequence of this database's table; set at first use. */
+  private volatile String drawSql;
   private int nextId;
 
   /**
@@ -206,9 +208,15 @@ public final class CommunicationStore {
 
   /** {@code n} new communication ids in one round trip, from the table's identity sequence (PostgreSQL). */
   public long[] drawIds(Session session, int n) {
-    List<Long> ids = session.query("SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence('communication_metrics',"
-        + " 'id') AS seq) AS q, generate_series(1, ?) AS g ORDER BY g", rs -> rs.getLong(1), n);
-    return ids.stream().mapToLong(Long::longValue).toArray();
+    String sql = drawSql;
+    if (sql == null) {
+      // the sequence named once, as a literal: nextval() of a text looks the name up on every call
+      String sequence = session.queryOne("SELECT pg_get_serial_sequence('communication_metrics', 'id')",
+          rs -> rs.getString(1)).orElseThrow();
+      sql = "SELECT nextval('" + sequence.replace("'", "''") + "'::regclass) FROM generate_series(1, ?)";
+      drawSql = sql;
+    }
+    return session.query(sql, rs -> rs.getLong(1), n).stream().mapToLong(Long::longValue).toArray();
   }
 
   /**
