@@ -259,12 +259,6 @@ public final class Database implements AutoCloseable {
    */
   public int migrate(String module, String location) {
     requireOpen();
-    if (config.pgbouncer() && config.schema() != null && config.directUrl().isEmpty()) {
-      throw new ConfigurationException("cannot apply the " + module + " migrations through PgBouncer in schema "
-          + config.schema() + ": Flyway sets the schema on its session, which transaction pooling does not keep. Set"
-          + " DATABASE_DIRECT_URL to PostgreSQL itself (not PgBouncer), or leave DB_SCHEMA unset (ALTER ROLE ... SET"
-          + " search_path)");
-    }
     Endpoint target = sessionEndpoint();
     String vendor = switch (config.dialect()) {
       case POSTGRESQL -> "postgresql";
@@ -275,6 +269,13 @@ public final class Database implements AutoCloseable {
     if (!validateMigrations && upToDate(target, locations, table)) {
       LOG.debug("the {} migrations are all applied ({}): Flyway not run", module, table);
       return 0;
+    }
+    // (the check above names the schema in its one query, so it is safe through PgBouncer)
+    if (config.pgbouncer() && config.schema() != null && config.directUrl().isEmpty()) {
+      throw new ConfigurationException("cannot apply the " + module + " migrations through PgBouncer in schema "
+          + config.schema() + ": Flyway sets the schema on its session, which transaction pooling does not keep. Set"
+          + " DATABASE_DIRECT_URL to PostgreSQL itself (not PgBouncer), or leave DB_SCHEMA unset (ALTER ROLE ... SET"
+          + " search_path)");
     }
     var flyway = Flyway.configure(getClass().getClassLoader())
         .dataSource(target.jdbcUrl(), target.username(), target.password())

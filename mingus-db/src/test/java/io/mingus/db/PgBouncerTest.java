@@ -123,6 +123,6 @@ class PgBouncerTest {
     assertThatThrownBy(() -> DatabaseConfig.fromEnvironment(Map.of("DB_PGBOUNCER", "true")))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("DB_PGBOUNCER=true is not allowed with an H2");
     assertThatThrownBy(() -> DatabaseConfig.fromEnvironment(Map.of("DB_PGBOUNCER", "maybe")))
-        .isInstanceOf(ConfigurationException.class).hasMessage("DB_PGBOUNCER=maybe is not allowed: use true or false");
+        .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("DB_PGBOUNCER=maybe is not allowed: use true or false");
   }
 }
