@@ -172,7 +172,9 @@ final class TasksBench {
    * phases compare the two on equal pools.
    */
   private DatabaseConfig config() {
-    return s.target().productionConfig(Integer.getInteger("bench.mainPool", s.concurrency() + 4))
+    int main = s.concurrency() + 4;
+    // -Dbench.noProxy=true: the production profile without its statement timer, to see what it costs
+    return (Boolean.getBoolean("bench.noProxy") ? s.target().noProxyConfig(main) : s.target().productionConfig(main))
         .poolSize(PoolName.WORKER, s.concurrency() + 4, 0)
         .poolTimeout(PoolName.WORKER, Duration.ofSeconds(30))
         .build();
