@@ -45,6 +45,7 @@ final class AotTrainCommand implements Callable<Integer> {
       try (MingusApp app = MingusApp.create(services.db(), services.queue(), services.service(),
           new ServerSettings("127.0.0.1", 0, null, List.of(), ServerSettings.DEFAULT_MAX_BODY_BYTES,
               Duration.ofSeconds(5))).start()) {
+        services.started();
         exercise("http://127.0.0.1:" + app.port());
       } finally {
         worker.close();

@@ -24,7 +24,6 @@ final class MingusCommand implements Runnable {
    * of a server's start for all of them), and all of them when it names none.
    */
   static final Map<String, Supplier<Object>> COMMANDS = commands();
-  private static final ObjectMapper PRETTY = Json.mapper();
 
   private final Map<String, String> env;
 
@@ -62,10 +61,15 @@ final class MingusCommand implements Runnable {
         "a command is required: serve, worker, migrate, tasks, health or send");
   }
 
+  // built when a command first prints JSON (serve never does)
+  private static final class Pretty {
+    static final ObjectMapper MAPPER = Json.mapper();
+  }
+
   /** Prints {@code value} as indented JSON. */
   static void printJson(PrintWriter out, Object value) {
     try {
-      out.println(PRETTY.writerWithDefaultPrettyPrinter().writeValueAsString(value));
+      out.println(Pretty.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value));
       out.flush();
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("could not write " + value.getClass().getSimpleName() + " as JSON", e);

@@ -47,6 +47,7 @@ final class ServeCommand implements Callable<Integer> {
     try {
       app = MingusApp.create(services.db(), services.queue(), services.service(), settings).start();
       worker = noWorkers ? null : Workers.start(services, queues, concurrency);
+      services.started();
     } catch (RuntimeException e) {
       close(app, worker, services);
       throw e;

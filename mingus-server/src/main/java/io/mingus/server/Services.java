@@ -1,5 +1,6 @@
 package io.mingus.server;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -29,13 +30,16 @@ final class Services implements AutoCloseable {
   private final Database db;
   private final TaskQueue queue;
   private final CommunicationService service;
-  private final JvmGcMetrics gc;
+  private final boolean warmInBackground;
+  private JvmGcMetrics gc;
+  private boolean started;
+  private boolean closed;
 
-  private Services(Database db, TaskQueue queue, CommunicationService service, JvmGcMetrics gc) {
+  private Services(Database db, TaskQueue queue, CommunicationService service, boolean warmInBackground) {
     this.db = db;
     this.queue = queue;
     this.service = service;
-    this.gc = gc;
+    this.warmInBackground = warmInBackground;
   }
 
   /** The database alone, not migrated: for {@code mingus health}. */
@@ -52,12 +56,9 @@ final class Services implements AutoCloseable {
   }
 
   /**
-   * Everything, with both modules' migrations applied (Flyway serializes concurrent starts), for a
-   * process of this role: it opens only the pools the role uses. With {@code warmInBackground},
-   * Hibernate is built on a thread of its own while the migrations run (it needs no schema and no
-   * connection to build), so that a server starts in the time of the longer of the two instead of
-   * their sum; a request that needs Hibernate before it is built waits for it (the build is shared
-   * and runs once).
+   * Everything, with both modules' migrations applied (Flyway serializes concurrent starts; a
+   * database that has them all skips Flyway), for a process of this role: it opens only the pools
+   * the role uses. A long-running command calls {@link #started()} once it serves.
    */
   static Services open(Map<String, String> env, ProcessRole role, boolean warmInBackground) {
     return open(env, role, warmInBackground, false);
@@ -73,20 +74,36 @@ final class Services implements AutoCloseable {
     // every setting is read before anything opens: a bad one is one line and exit 2, nothing to close
     Providers providers = Providers.fromEnvironment(env);
     DatabaseConfig config = DatabaseConfig.fromEnvironment(env);
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    JvmGcMetrics gc = new JvmGcMetrics();
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ClassLoaderMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
-    gc.bindTo(registry);
     Database db = Database.builder(config)
         .entities(CommunicationService.entities())
-        .meterRegistry(registry)
+        .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
         .role(role)
         .validateMigrations(validateMigrations)
         .build();
+    try {
+      TaskQueue queue = TaskQueue.create(db);
+      CommunicationService.migrate(db);
+      CommunicationService service = CommunicationService.create(db, queue, providers);
+      return new Services(db, queue, service, warmInBackground);
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /**
+   * What a long-running process need not wait for before it serves, done once it does (after its
+   * HTTP server or worker started; one-shot commands skip it): binds the JVM's meters (memory,
+   * threads, GC, class loading, CPU, uptime) to the registry, and with {@code warmInBackground}
+   * builds Hibernate on a thread of its own, so that a start does not share its CPU with it; a
+   * request that needs Hibernate before it is built waits for it (the build is shared and runs
+   * once). Idempotent.
+   */
+  synchronized void started() {
+    if (started || closed) {
+      return;
+    }
+    started = true;
     if (warmInBackground) {
       Thread.ofPlatform().daemon().name("mingus-orm-warm-up").start(() -> {
         try {
@@ -97,18 +114,15 @@ final class Services implements AutoCloseable {
         }
       });
     }
-    try {
-      TaskQueue queue = TaskQueue.create(db);
-      CommunicationService.migrate(db);
-      CommunicationService service = CommunicationService.create(db, queue, providers);
-      return new Services(db, queue, service, gc);
-    } catch (RuntimeException e) {
-      db.close();
-      gc.close();
-      throw e;
-    }
+    MeterRegistry registry = db.meterRegistry();
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    gc = new JvmGcMetrics();
+    gc.bindTo(registry);
   }
-
 
   Database db() {
     return db;
@@ -124,8 +138,16 @@ final class Services implements AutoCloseable {
 
   @Override
   public void close() {
+    JvmGcMetrics meters;
+    synchronized (this) {
+      closed = true;
+      meters = gc;
+      gc = null;
+    }
     try {
-      gc.close();
+      if (meters != null) {
+        meters.close();
+      }
     } finally {
       db.close();
     }

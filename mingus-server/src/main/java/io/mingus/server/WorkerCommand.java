@@ -32,6 +32,7 @@ final class WorkerCommand implements Callable<Integer> {
     Worker worker;
     try {
       worker = Workers.start(services, queues, concurrency);
+      services.started();
     } catch (RuntimeException e) {
       services.close();
       throw e;
