@@ -1,6 +1,7 @@
 package io.mingus.db.internal;
 
 import java.io.IOException;
+import java.lang.ref.SoftReference;
 import java.math.BigInteger;
 import java.net.JarURLConnection;
 import java.net.URISyntaxException;
@@ -15,11 +16,14 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
 
 /**
  * The versioned SQL migrations a module ships, listed without Flyway (whose scanner, class loading
@@ -118,6 +122,22 @@ public final class ShippedMigrations {
     }
   }
 
+  // a jar's entry names, listed once for every module of a start (iterating a 48 MB jar's entries
+  // takes a few tens of milliseconds), kept while memory allows
+  private static final Map<String, SoftReference<List<String>>> JARS = new ConcurrentHashMap<>();
+
+  private static List<String> jarEntries(JarURLConnection connection) throws IOException {
+    String key = connection.getJarFileURL().toString();
+    SoftReference<List<String>> ref = JARS.get(key);
+    List<String> names = ref == null ? null : ref.get();
+    if (names == null) {
+      // the JarFile is cached by the JDK (and shared): not closed here
+      names = connection.getJarFile().stream().map(ZipEntry::getName).toList();
+      JARS.put(key, new SoftReference<>(names));
+    }
+    return names;
+  }
+
   private static List<String> entries(URL url) throws IOException {
     JarURLConnection connection = (JarURLConnection) url.openConnection();
     String prefix = connection.getEntryName();
@@ -128,11 +148,7 @@ public final class ShippedMigrations {
       prefix = prefix + "/";
     }
     List<String> names = new ArrayList<>();
-    // the JarFile is cached by the JDK (and shared): not closed here
-    var jar = connection.getJarFile();
-    var entries = jar.entries();
-    while (entries.hasMoreElements()) {
-      String name = entries.nextElement().getName();
+    for (String name : jarEntries(connection)) {
       if (name.length() > prefix.length() && name.startsWith(prefix)) {
         String rest = name.substring(prefix.length());
         if (rest.endsWith("/") || rest.contains("/")) {
