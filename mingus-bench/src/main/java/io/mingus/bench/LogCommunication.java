@@ -3,6 +3,8 @@ package io.mingus.bench;
 import io.mingus.db.Database;
 import io.mingus.db.Session;
 import io.mingus.db.TransactionOptions;
+import io.mingus.tasks.Task;
+import io.mingus.tasks.TaskContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,6 +21,31 @@ import javax.sql.DataSource;
  * and on plain JDBC over a pool. Portable SQL: runs on PostgreSQL and H2. Thread-safe.
  */
 final class LogCommunication {
+  /** A log-communication task's payload. */
+  public record LogUser(long userId) {}
+
+  /** The unit of work as a task ({@code bench.log-communication}); {@code afterRun} is called after each run. */
+  static Task<LogUser> task(Runnable afterRun) {
+    return new Task<>() {
+      @Override
+      public String name() {
+        return "bench.log-communication";
+      }
+
+      @Override
+      public Class<LogUser> payloadType() {
+        return LogUser.class;
+      }
+
+      @Override
+      public void run(TaskContext ctx, LogUser p) {
+        ctx.session().update(INSERT, p.userId(), "notification", "sms", "sent");
+        ctx.session().update(UPDATE, p.userId());
+        afterRun.run();
+      }
+    };
+  }
+
   static final String INSERT =
       "INSERT INTO communication_metrics (user_id, message_type, channel, status) VALUES (?, ?, ?, ?)";
   static final String UPDATE = "UPDATE user_engagement_metrics SET total_communications = total_communications + 1,"

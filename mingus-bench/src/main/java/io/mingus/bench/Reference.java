@@ -1,10 +1,10 @@
 package io.mingus.bench;
 
+import io.mingus.bench.LogCommunication.LogUser;
 import io.mingus.db.Database;
 import io.mingus.db.DatabaseConfig;
 import io.mingus.db.PoolName;
 import io.mingus.tasks.Task;
-import io.mingus.tasks.TaskContext;
 import io.mingus.tasks.TaskOptions;
 import io.mingus.tasks.TaskQueue;
 import io.mingus.tasks.TaskState;
@@ -21,32 +21,13 @@ import java.util.Map;
  * PostgreSQL, in a schema of its own. The first drain is preceded by a warm-up drain.
  */
 final class Reference {
-  /** A log-communication task's payload. */
-  public record LogUser(long userId) {}
-
   private final Target admin;
   private final String url;
   private final int tasks;
   private final LogCommunication work = new LogCommunication(1000);
   private boolean warm;
 
-  private final Task<LogUser> task = new Task<>() {
-    @Override
-    public String name() {
-      return "bench.log-communication";
-    }
-
-    @Override
-    public Class<LogUser> payloadType() {
-      return LogUser.class;
-    }
-
-    @Override
-    public void run(TaskContext ctx, LogUser p) {
-      ctx.session().update(LogCommunication.INSERT, p.userId(), "notification", "sms", "sent");
-      ctx.session().update(LogCommunication.UPDATE, p.userId());
-    }
-  };
+  private final Task<LogUser> task = LogCommunication.task(() -> { });
 
   Reference(Target admin, String url, int tasks) {
     this.admin = admin;

@@ -6,6 +6,7 @@ import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.mingus.bench.LogCommunication.LogUser;
 import io.mingus.db.Database;
 import io.mingus.db.DatabaseConfig;
 import io.mingus.db.PoolName;
@@ -79,8 +80,6 @@ final class TasksBench {
   /** A no-op task's payload. */
   public record Noop(int n) {}
 
-  /** A log-communication task's payload. */
-  public record LogUser(long userId) {}
 
   /** A latency probe's payload. */
   public record Probe(long seq) {}
@@ -114,24 +113,7 @@ final class TasksBench {
     }
   };
 
-  private final Task<LogUser> logCommunication = new Task<>() {
-    @Override
-    public String name() {
-      return "bench.log-communication";
-    }
-
-    @Override
-    public Class<LogUser> payloadType() {
-      return LogUser.class;
-    }
-
-    @Override
-    public void run(TaskContext ctx, LogUser p) {
-      ctx.session().update(LogCommunication.INSERT, p.userId(), "notification", "sms", "sent");
-      ctx.session().update(LogCommunication.UPDATE, p.userId());
-      logRuns.incrementAndGet();
-    }
-  };
+  private final Task<LogUser> logCommunication = LogCommunication.task(logRuns::incrementAndGet);
 
   private final Task<Probe> probe = new Task<>() {
     @Override
