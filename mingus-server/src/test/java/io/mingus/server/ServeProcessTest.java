@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  * gracefully.
  */
 class ServeProcessTest {
-  private static final Pattern LISTENING = Pattern.compile("HTTP server listening on [^:]+:(\\d+)");
 
   @TempDir
   Path dir;
@@ -59,9 +56,9 @@ class ServeProcessTest {
       }
     });
     try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> port(output) > 0 || !process.isAlive());
+      await().atMost(Duration.ofSeconds(60)).until(() -> ProcessOutput.port(output) > 0 || !process.isAlive());
       assertThat(process.isAlive()).as(String.join("\n", output)).isTrue();
-      String base = "http://127.0.0.1:" + port(output);
+      String base = "http://127.0.0.1:" + ProcessOutput.port(output);
       HttpClient http = HttpClient.newHttpClient();
 
       assertThat(post(http, base + "/api/users",
@@ -134,16 +131,6 @@ class ServeProcessTest {
     assertThat(process.waitFor(180, TimeUnit.SECONDS)).as("the command ended within 180 s").isTrue();
     return new Done(process.exitValue(), Files.readString(dir.resolve("out.txt")),
         Files.readString(dir.resolve("err.txt")));
-  }
-
-  private static int port(List<String> output) {
-    for (String line : output) {
-      Matcher m = LISTENING.matcher(line);
-      if (m.find()) {
-        return Integer.parseInt(m.group(1));
-      }
-    }
-    return 0;
   }
 
   private static String post(HttpClient http, String url, String json) {

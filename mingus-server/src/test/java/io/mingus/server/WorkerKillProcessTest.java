@@ -29,8 +29,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
  * idempotency key (an at-least-once provider call, deduplicated by the key).
  */
 class WorkerKillProcessTest {
-  private static final Pattern LISTENING = Pattern.compile("HTTP server listening on [^:]+:(\\d+)");
   private static final int USERS = 100;
   private static final int PER_USER = 8;
   private static final int TOTAL = USERS * PER_USER;
@@ -65,9 +62,9 @@ class WorkerKillProcessTest {
       Process serve = start("serve", dir.resolve("outbox-serve.jsonl"), "serve", "--port", "0", "--no-workers");
       Process a = start("worker-a", dir.resolve("outbox-a.jsonl"), "worker", "--concurrency", "8");
       Process b = start("worker-b", dir.resolve("outbox-b.jsonl"), "worker", "--concurrency", "8");
-      await().atMost(Duration.ofSeconds(90)).until(() -> port(outputs.get(serve)) > 0 || !serve.isAlive());
+      await().atMost(Duration.ofSeconds(90)).until(() -> ProcessOutput.port(outputs.get(serve)) > 0 || !serve.isAlive());
       assertThat(serve.isAlive()).as(log(serve)).isTrue();
-      String base = "http://127.0.0.1:" + port(outputs.get(serve));
+      String base = "http://127.0.0.1:" + ProcessOutput.port(outputs.get(serve));
       HttpClient http = HttpClient.newHttpClient();
       createUsers(http, base);
       // both workers up, and their liveness registered with their sessions, before the backlog comes
@@ -249,16 +246,6 @@ class WorkerKillProcessTest {
       }
       throw e;
     }
-  }
-
-  private static int port(List<String> output) {
-    for (String line : output) {
-      Matcher m = LISTENING.matcher(line);
-      if (m.find()) {
-        return Integer.parseInt(m.group(1));
-      }
-    }
-    return 0;
   }
 
   private static String post(HttpClient http, String url, String json) {
