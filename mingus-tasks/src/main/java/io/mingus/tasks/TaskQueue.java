@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.micrometer.core.instrument.Counter;
 import io.mingus.db.Database;
-import io.mingus.db.Propagation;
 import io.mingus.db.Session;
 import io.mingus.db.TransactionOptions;
 import io.mingus.tasks.internal.LocalWakeups;
@@ -48,8 +47,14 @@ public final class TaskQueue {
   private final TaskAdmin admin;
   private final LocalWakeups wakeups = new LocalWakeups();
   private final Notifier notifier;
-  /** The enqueue counter of each task name, looked up once: the registry's lookup builds an id and tags. */
-  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  /** What each task name's enqueues reuse: its counter (the registry's lookup builds an id and tags) and options. */
+  private final Map<String, PerName> perName = new ConcurrentHashMap<>();
+
+  /**
+   * A task name's enqueue counter, and the options of an enqueue in a transaction of its own: one
+   * statement, so it runs in auto-commit when it opens its own connection (no COMMIT round trip).
+   */
+  private record PerName(Counter enqueued, TransactionOptions single, TransactionOptions batch) {}
 
   private TaskQueue(Database db, InstantSource clock, ObjectMapper json) {
     this.db = Objects.requireNonNull(db, "db");
@@ -103,14 +108,17 @@ public final class TaskQueue {
       throw failed("enqueue of task '" + task.name() + "' on queue '" + options.queue() + "'", e);
     }
     wakeAfterCommit(session, options.queue());
-    counter(task.name()).increment();
+    perName(task.name()).enqueued().increment();
     return id;
   }
 
-  /** Enqueues in a transaction of its own on the main pool, or joins the current one (Propagation.REQUIRED). */
+  /**
+   * Enqueues in a transaction of its own on the main pool, or joins the current one (Propagation.REQUIRED).
+   * On its own the insert is one statement and commits by itself (auto-commit): one round trip to
+   * the database, with a unique key two at most.
+   */
   public <P> long enqueue(Task<P> task, P payload, TaskOptions options) {
-    return db.fromTransaction(TransactionOptions.named("tasks.enqueue:" + task.name()),
-        session -> enqueue(session, task, payload, options));
+    return db.fromTransaction(perName(task.name()).single(), session -> enqueue(session, task, payload, options));
   }
 
   /**
@@ -141,14 +149,13 @@ public final class TaskQueue {
           + options.queue() + "'", e);
     }
     wakeAfterCommit(session, options.queue());
-    counter(task.name()).increment(payloads.size());
+    perName(task.name()).enqueued().increment(payloads.size());
     return ids;
   }
 
   /** Enqueues one task per payload in a transaction of its own, or joins the current one. */
   public <P> List<Long> enqueueAll(Task<P> task, List<P> payloads, TaskOptions options) {
-    return db.fromTransaction(TransactionOptions.named("tasks.enqueue-all:" + task.name())
-        .withPropagation(Propagation.REQUIRED), session -> enqueueAll(session, task, payloads, options));
+    return db.fromTransaction(perName(task.name()).batch(), session -> enqueueAll(session, task, payloads, options));
   }
 
   /** Listing, counting, retrying, cancelling and pruning tasks. */
@@ -182,13 +189,16 @@ public final class TaskQueue {
     }
   }
 
-  private Counter counter(String name) {
-    Counter c = counters.get(name);
-    if (c == null) {
-      c = counters.computeIfAbsent(name, n -> Counter.builder("mingus.tasks.enqueued")
-          .description("tasks enqueued (committed or not)").tag("name", n).register(db.meterRegistry()));
+  private PerName perName(String name) {
+    PerName p = perName.get(name);
+    if (p == null) {
+      p = perName.computeIfAbsent(name, n -> new PerName(
+          Counter.builder("mingus.tasks.enqueued").description("tasks enqueued (committed or not)").tag("name", n)
+              .register(db.meterRegistry()),
+          TransactionOptions.named("tasks.enqueue:" + n).withSingleStatement(true),
+          TransactionOptions.named("tasks.enqueue-all:" + n)));
     }
-    return c;
+    return p;
   }
 
   private static TaskException failed(String what, SQLException e) {

@@ -4,6 +4,7 @@ import io.mingus.db.DatabaseError;
 import io.mingus.db.DatabaseErrors;
 import io.mingus.db.DatabaseException;
 import io.mingus.db.Dialect;
+import io.mingus.db.ErrorKind;
 import io.mingus.db.OpenTransaction;
 import io.mingus.db.RetryPolicy;
 import io.mingus.db.Transaction;
@@ -241,8 +242,7 @@ public final class Engine {
       result = ScopedValue.where(current, scope).call(() -> work.execute(scope));
       scope.commit();
     } catch (Throwable t) {
-      DatabaseException hidden = Breaker.isConnectionFailure(t) || !scope.connectionBroken() ? null
-          : scope.brokenBeforeCommit(t);
+      DatabaseException hidden = hiddenFailure(scope, t);
       failure = hidden != null ? hidden : t;
       if (replica != null && scope.options.pool() == io.mingus.db.PoolName.ANALYTICS
           && Breaker.isConnectionFailure(failure)) {
@@ -265,6 +265,20 @@ public final class Engine {
     }
     scope.runHooks(null);
     return result;
+  }
+
+  /**
+   * What a failure {@code t} of the work or the commit of {@code scope} is to the caller, when not
+   * itself: a connection that broke during a transaction means nothing committed (retryable), while
+   * during a single statement in auto-commit it means the outcome is unknown.
+   */
+  private static DatabaseException hiddenFailure(OwnerScope scope, Throwable t) {
+    boolean broken = scope.connectionBroken();
+    if (scope.autoCommit()) {
+      boolean unknownAlready = DatabaseErrors.classify(t).kind() == ErrorKind.COMMIT_UNKNOWN;
+      return !unknownAlready && (broken || Breaker.isConnectionFailure(t)) ? scope.brokenBeforeCommit(t) : null;
+    }
+    return Breaker.isConnectionFailure(t) || !broken ? null : scope.brokenBeforeCommit(t);
   }
 
   private record Opened(OwnerScope scope, Breaker breaker, long start) {}

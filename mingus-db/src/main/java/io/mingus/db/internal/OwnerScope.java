@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * A transaction that owns its connection: the outermost one, or a REQUIRES_NEW one. Opens by
  * taking a connection and setting it up (auto-commit off, read-only, isolation, statement
  * timeout); ends by committing or rolling back, then {@link #release()} returns the connection and
- * only then runs the hooks, so that slow side effects never hold a connection.
+ * only then runs the hooks, so that slow side effects never hold a connection. A single-statement
+ * transaction ({@link TransactionOptions#singleStatement()}) leaves auto-commit on when nothing else
+ * needs a transaction: its statement commits by itself, and commit and rollback send nothing.
  */
 final class OwnerScope extends Scope implements Transaction {
   private static final Logger POOL_LOG = LoggerFactory.getLogger("io.mingus.db.pool");
@@ -40,6 +42,8 @@ final class OwnerScope extends Scope implements Transaction {
   private boolean h2LazySet;
   private Throwable firstFailure;
   private boolean ormMarkUndone;
+  /** Whether the work's statements commit by themselves (a single-statement transaction). */
+  private boolean autoCommit;
 
   OwnerScope(Engine engine, TransactionOptions options, Scope parent, Connection connection, boolean captureStack) {
     super(options.name());
@@ -82,8 +86,9 @@ final class OwnerScope extends Scope implements Transaction {
   }
 
   private void prepare() throws SQLException {
-    if (connection.getAutoCommit()) {
-      connection.setAutoCommit(false);
+    autoCommit = options.singleStatement() && runsWithoutTransaction();
+    if (connection.getAutoCommit() != autoCommit) {
+      connection.setAutoCommit(autoCommit);
     }
     if (options.readOnly()) {
       connection.setReadOnly(true);
@@ -106,6 +111,21 @@ final class OwnerScope extends Scope implements Transaction {
         }
       }
     }
+  }
+
+  /**
+   * Whether nothing but the work needs a transaction: a read-only flag, an isolation level, a
+   * PostgreSQL statement timeout ({@code SET LOCAL}) and a schema set per transaction each hold only
+   * inside one.
+   */
+  private boolean runsWithoutTransaction() {
+    return !options.readOnly() && options.isolation() == Isolation.DEFAULT
+        && (options.timeout() == null || engine.dialect() != Dialect.POSTGRESQL)
+        && !(engine.pools().sessionless() && engine.pools().transactionSchema() != null);
+  }
+
+  boolean autoCommit() {
+    return autoCommit;
   }
 
   /**
@@ -150,6 +170,7 @@ final class OwnerScope extends Scope implements Transaction {
 
   org.hibernate.Session ormSession() {
     requireActive("orm()");
+    requireTransaction("a Hibernate session (orm())");
     if (orm == null) {
       orm = engine.openOrm(connection);
       orm.getTransaction().begin();
@@ -179,6 +200,7 @@ final class OwnerScope extends Scope implements Transaction {
   }
 
   Savepoint savepoint() throws SQLException {
+    requireTransaction("a NESTED block");
     if (!connection.getMetaData().supportsSavepoints()) {
       throw new DatabaseException("Propagation.NESTED needs savepoints, which the driver of pool "
           + options.pool().label() + " does not support: use REQUIRED or REQUIRES_NEW", null, ErrorKind.PROGRAMMING);
@@ -189,6 +211,13 @@ final class OwnerScope extends Scope implements Transaction {
   @Override
   public void commit() {
     requireActive("commit()");
+    if (rollbackOnlyCause != null && autoCommit) {
+      rollbackQuietly(rollbackOnlyCause);
+      throw new DatabaseException("single-statement transaction '" + name + "' failed: a joined block failed ("
+          + rollbackOnlyCause + "); its failed statement changed nothing, but statements of the work that completed"
+          + " before it have committed (auto-commit). Work of more than one statement needs a transaction: drop"
+          + " withSingleStatement", rollbackOnlyCause);
+    }
     if (rollbackOnlyCause != null) {
       rollbackQuietly(rollbackOnlyCause);
       throw new DatabaseException("transaction '" + name + "' was rolled back, not committed: a joined block failed and"
@@ -205,6 +234,12 @@ final class OwnerScope extends Scope implements Transaction {
       DatabaseException broken = brokenBeforeCommit(null);
       rollbackQuietly(broken);
       throw broken;
+    }
+    if (autoCommit) {
+      // every statement committed as it completed
+      state = State.COMMITTED;
+      wasCommitted = true;
+      return;
     }
     if (orm != null && orm.getTransaction().getStatus() == TransactionStatus.MARKED_ROLLBACK && !ormMarkUndone) {
       // Hibernate would roll back silently here and report success: refuse loudly instead.
@@ -262,6 +297,13 @@ final class OwnerScope extends Scope implements Transaction {
    * the cause.
    */
   DatabaseException brokenBeforeCommit(Throwable failure) {
+    if (autoCommit) {
+      return new DatabaseException("the connection of pool " + options.pool().label() + " broke while single-statement"
+          + " transaction '" + name + "' ran" + (failure == null ? "" : " (" + failure + ")")
+          + ": its statement commits by itself, so it may or may not"
+          + " have committed, and it is not retried. Check whether its effects are there before running it again",
+          failure, ErrorKind.COMMIT_UNKNOWN);
+    }
     return new DatabaseException("the connection of pool " + options.pool().label() + " broke during transaction '"
         + name + "', before it committed" + (failure == null ? "" : " (the work then failed: " + failure + ")")
         + ": nothing was committed, so it may be run again", failure, ErrorKind.CONNECTION);
@@ -307,6 +349,10 @@ final class OwnerScope extends Scope implements Transaction {
   private void doRollback() throws SQLException {
     state = State.ROLLED_BACK;
     engine.stats().rolledBack();
+    if (autoCommit) {
+      // a failed statement undid itself; completed ones have committed
+      return;
+    }
     if (orm != null && orm.getTransaction().isActive()) {
       orm.getTransaction().rollback();
     } else {
@@ -395,6 +441,14 @@ final class OwnerScope extends Scope implements Transaction {
         failure.addSuppressed(e);
       }
       LOG.error("a hook of transaction '{}' failed; the transaction's outcome stands", transaction, e);
+    }
+  }
+
+  private void requireTransaction(String what) {
+    if (autoCommit) {
+      throw new DatabaseException(what + " needs a transaction, and transaction '" + name + "' runs its statement in"
+          + " auto-commit (TransactionOptions.withSingleStatement): drop that option for this work", null,
+          ErrorKind.PROGRAMMING);
     }
   }
 

@@ -112,10 +112,13 @@ final class H2TaskStore extends SqlTaskStore {
       }
       return id;
     } catch (SQLException e) {
-      if (sp == null || !"23505".equals(e.getSQLState())) {
+      if (!"23505".equals(e.getSQLState())) {
         throw e;
       }
-      c.rollback(sp);
+      if (sp != null) {
+        c.rollback(sp);
+      }
+      // in auto-commit the failed insert undid itself
       return existing(s, t.uniqueKey());
     }
   }

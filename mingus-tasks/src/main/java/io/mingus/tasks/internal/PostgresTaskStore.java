@@ -146,13 +146,6 @@ final class PostgresTaskStore extends SqlTaskStore {
   }
 
   /**
-   * One statement, and a commit that does not wait for the WAL flush: a transaction that notifies
-   * gets a transaction id, so its commit would otherwise wait for an fsync of its own, which every
-   * enqueuing commit flushing after it then queues behind (with one enqueuing thread, half of the
-   * flushes were the notifier's). A notification lost in a crash only means that the workers find
-   * the task at their next poll; the enqueued task itself committed durably before it was asked for.
-   */
-  /**
    * One statement for the whole batch, however large: the columns come as arrays ({@code unnest}),
    * so the driver binds nine parameters instead of nine per task, and PostgreSQL parses, plans and
    * answers once. Identity values are drawn in the order the rows are inserted, which is the
@@ -216,6 +209,14 @@ final class PostgresTaskStore extends SqlTaskStore {
       + " WITH ORDINALITY AS v(queue, name, payload, priority, max_attempts, timeout_ms, run_at, unique_key,"
       + " created_at, n) ORDER BY v.n RETURNING id";
 
+  /**
+   * One statement (it may run in auto-commit: the setting holds for its implicit transaction),
+   * and a commit that does not wait for the WAL flush: a transaction that notifies gets a
+   * transaction id, so its commit would otherwise wait for an fsync of its own, which every
+   * enqueuing commit flushing after it then queues behind (with one enqueuing thread, half of the
+   * flushes were the notifier's). A notification lost in a crash only means that the workers find
+   * the task at their next poll; the enqueued task itself committed durably before it was asked for.
+   */
   @Override
   public void notifyQueues(Session s, Collection<String> queues) {
     s.query("SELECT pg_notify(?, q) FROM (SELECT set_config('synchronous_commit', 'off', true)) AS c,"
