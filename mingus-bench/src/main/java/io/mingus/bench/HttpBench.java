@@ -60,7 +60,8 @@ final class HttpBench {
 
   record Settings(String baseUrl, Target target, List<Integer> concurrency, Duration seconds, int users,
       Duration drainTimeout, boolean deliveries, boolean floor, List<Integer> floorThreads, int serverPool,
-      Duration floorSeconds, String client, String compareUrl, int batchSize, List<Integer> batchConcurrency) {
+      Duration floorSeconds, String client, String compareUrl, int batchSize, List<Integer> batchConcurrency,
+      Duration warmup) {
     static Settings from(Args a) {
       String client = a.string("client", "raw");
       if (!client.equals("raw") && !client.equals("jdk")) {
@@ -72,7 +73,8 @@ final class HttpBench {
           a.seconds("drain-timeout", 300), a.flag("deliveries", true), a.flag("floor", true),
           a.integers("floor-threads", "8,64"), a.integer("server-pool", 20), a.seconds("floor-seconds", 5), client,
           a.string("compare-url", ""), a.integer("batch-size", 1000),
-          a.string("batch-concurrency", "").isBlank() ? List.of() : a.integers("batch-concurrency", "1"));
+          a.string("batch-concurrency", "").isBlank() ? List.of() : a.integers("batch-concurrency", "1"),
+          a.seconds("warmup-seconds", 15));
     }
   }
 
@@ -125,9 +127,10 @@ final class HttpBench {
           : () -> post(http, url, users, run, seq));
     }
     try (HikariDataSource pool = s.floor() ? floorPool(s) : null) {
-      // warm-up of every path
+      // Warm-up of every path: a server just started spends a third of its CPU compiling (C2) for
+      // tens of seconds; a server in production has long finished.
       for (Load.Op post : servers.values()) {
-        Load.run(Math.min(8, s.concurrency().getLast()), Duration.ofSeconds(3), 0, post);
+        Load.run(Math.min(16, s.concurrency().getLast()), s.warmup(), 0, post);
       }
       if (pool != null) {
         Load.run(8, Duration.ofSeconds(2), 0, () -> floorTransaction(pool, users, run, seq));

@@ -89,7 +89,7 @@ public final class Main {
                  of its transaction (insert communication + insert task) on a pool of the server's size
                  --base-url http://127.0.0.1:8080 --schema SERVER_DB_SCHEMA --concurrency 1,16,64 --seconds 10 --users 200
                  --deliveries true (false: a server without workers, accepted requests only) --client raw (or jdk)
-                 --floor true --floor-threads 8,64 --floor-seconds 5 --server-pool 20
+                 --floor true --floor-threads 8,64 --floor-seconds 5 --server-pool 20 --warmup-seconds 15
                  [--compare-url http://127.0.0.1:8081: a second server on the same database, alternated with the first]
                  [--batch-concurrency 1,4 --batch-size 1000: POST /api/communications/batch too, communications/s]
           sends  a real mingus worker process (the shaded jar) draining N queued SMS: outbox and a local HTTP SMS API

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.javalin.http.Context;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.LocalTime;
@@ -71,17 +70,17 @@ final class Bodies {
       throw HttpProblem.tooLarge(maxBytes);
     }
     try (InputStream in = ctx.req().getInputStream()) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
-      byte[] buffer = new byte[16 * 1024];
-      long total = 0;
-      for (int n; (n = in.read(buffer)) != -1; ) {
-        total += n;
-        if (total > maxBytes) {
-          throw HttpProblem.tooLarge(maxBytes);
-        }
-        out.write(buffer, 0, n);
+      if (declared >= 0) {
+        // one array of the declared size (a 16 KB buffer per request was a fifth of the server's
+        // garbage under load); Jetty ends the stream at the declared length
+        return in.readNBytes((int) declared);
       }
-      return out.toByteArray();
+      // chunked: at most one byte past the limit
+      byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+      if (body.length > maxBytes) {
+        throw HttpProblem.tooLarge(maxBytes);
+      }
+      return body;
     } catch (IOException e) {
       throw unreadable(e);
     }

@@ -326,6 +326,8 @@ public final class Engine {
       open.add(scope);
       return scope;
     } catch (RuntimeException e) {
+      // open() gave the connection back
+      pools.returned(options.pool());
       lentConnectionFailed(options, e);
       breaker.finished(start, e);
       throw e;

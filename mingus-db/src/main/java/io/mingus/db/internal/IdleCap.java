@@ -22,11 +22,13 @@ final class IdleCap {
 
   private final HikariDataSource hikari;
   private final int keep;
+  private final Gate gate;
   private final AtomicBoolean trimming = new AtomicBoolean();
 
-  IdleCap(HikariDataSource hikari, int keep) {
+  IdleCap(HikariDataSource hikari, int keep, Gate gate) {
     this.hikari = hikari;
     this.keep = keep;
+    this.gate = gate;
   }
 
   /** Called after a connection of the pool came back; returns at once. */
@@ -42,7 +44,7 @@ final class IdleCap {
       return 0;
     }
     HikariPoolMXBean mx = hikari.getHikariPoolMXBean();
-    if (mx == null || mx.getThreadsAwaitingConnection() > 0) {
+    if (mx == null || gate.waiting() > 0 || mx.getThreadsAwaitingConnection() > 0) {
       return 0;
     }
     return mx.getIdleConnections() - keep;
@@ -53,7 +55,7 @@ final class IdleCap {
       while (surplus() > 0) {
         // An idle one, since more than pool_size are idle; evicting a connection its caller has
         // not closed closes it at once.
-        Connection c = ScopedValue.where(PoolMeters.INTERNAL, true).call(hikari::getConnection);
+        Connection c = hikari.getConnection();
         hikari.evictConnection(c);
       }
     } catch (SQLException | RuntimeException e) {

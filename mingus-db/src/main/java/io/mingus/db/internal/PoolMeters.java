@@ -1,6 +1,5 @@
 package io.mingus.db.internal;
 
-import com.zaxxer.hikari.metrics.IMetricsTracker;
 import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import com.zaxxer.hikari.metrics.PoolStats;
 import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
@@ -15,17 +14,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The numbers of one pool behind the health and metrics documents. Checkouts and their times come
- * from Hikari itself: {@link #trackerFactory} hands Hikari its own Micrometer tracker (the {@code
- * hikaricp_*} meters, labelled {@code pool="main"} like every Mingus meter) and listens to the
- * same calls. Mingus exports only what Hikari does not count: failures to reach the database
- * ({@code mingus_db_pool_connection_errors_total}). The counters here are resettable (Micrometer
- * meters are not) for {@code PoolOptimizer.reset()}. Thread-safe.
+ * The numbers of one pool behind the health and metrics documents. {@link #trackerFactory} hands
+ * Hikari its own Micrometer tracker (the {@code hikaricp_*} meters, labelled {@code pool="main"}
+ * like every Mingus meter). Checkouts and their times are counted here as transactions see them,
+ * the wait for a turn at the pool's {@link Gate} included, which Hikari's acquire time does not
+ * hold. Mingus exports only what Hikari does not count: failures to reach the database ({@code
+ * mingus_db_pool_connection_errors_total}). The counters here are resettable (Micrometer meters
+ * are not) for {@code PoolOptimizer.reset()}. Thread-safe.
  */
 final class PoolMeters {
-  /** Bound while the pool takes a connection for itself (the {@link IdleCap}): not a checkout. */
-  static final ScopedValue<Boolean> INTERNAL = ScopedValue.newInstance();
-
   private final PoolName pool;
   private final Counter errorCounter;
   private final Timer checkoutWindow;
@@ -42,49 +39,17 @@ final class PoolMeters {
     checkoutWindow = Timer.builder("checkout").publishPercentiles(0.99).register(new SimpleMeterRegistry());
   }
 
-  /** Hikari's Micrometer tracker under this pool's label, feeding these counters too. */
+  /** Hikari's Micrometer tracker under this pool's label. */
   MetricsTrackerFactory trackerFactory(MeterRegistry registry) {
     MicrometerMetricsTrackerFactory micrometer = new MicrometerMetricsTrackerFactory(registry);
-    return (hikariName, stats) -> new Tracker(micrometer.create(pool.label(), stats));
+    return (hikariName, stats) -> micrometer.create(pool.label(), stats);
   }
 
-  private final class Tracker implements IMetricsTracker {
-    private final IMetricsTracker hikari;
-
-    Tracker(IMetricsTracker hikari) {
-      this.hikari = hikari;
-    }
-
-    @Override
-    public void recordConnectionCreatedMillis(long millis) {
-      hikari.recordConnectionCreatedMillis(millis);
-    }
-
-    @Override
-    public void recordConnectionAcquiredNanos(long nanos) {
-      hikari.recordConnectionAcquiredNanos(nanos);
-      if (INTERNAL.isBound()) {
-        return;
-      }
-      checkoutWindow.record(nanos, TimeUnit.NANOSECONDS);
-      checkouts.increment();
-      checkoutNanos.add(nanos);
-    }
-
-    @Override
-    public void recordConnectionUsageMillis(long millis) {
-      hikari.recordConnectionUsageMillis(millis);
-    }
-
-    @Override
-    public void recordConnectionTimeout() {
-      hikari.recordConnectionTimeout();
-    }
-
-    @Override
-    public void close() {
-      hikari.close();
-    }
+  /** A transaction got a connection after {@code nanos} (its turn at the gate, then Hikari). */
+  void checkedOut(long nanos) {
+    checkoutWindow.record(nanos, TimeUnit.NANOSECONDS);
+    checkouts.increment();
+    checkoutNanos.add(nanos);
   }
 
   void connectionError() {

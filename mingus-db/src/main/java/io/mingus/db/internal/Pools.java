@@ -27,6 +27,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
@@ -54,8 +55,8 @@ public final class Pools implements PoolManager, AutoCloseable {
   private final java.util.concurrent.locks.ReentrantLock schemaLock = new java.util.concurrent.locks.ReentrantLock();
   private volatile String pendingSchema;
 
-  /** One pool: Hikari, its proxy for query logging, breaker, reachability, meters and idle cap. */
-  record Pool(PoolConfig config, HikariDataSource hikari, DataSource lending, Breaker breaker,
+  /** One pool: Hikari, its gate, its proxy for query logging, breaker, reachability, meters and idle cap. */
+  record Pool(PoolConfig config, HikariDataSource hikari, Gate gate, DataSource lending, Breaker breaker,
       Reachability reachability, PoolMeters meters, IdleCap idleCap, AtomicLong lastEviction) {}
 
   /** Builds the pools of {@code role}; none opens a connection until it is used. */
@@ -80,8 +81,9 @@ public final class Pools implements PoolManager, AutoCloseable {
         reachability.onRegained(() -> softEvict(hikari));
         Breaker breaker = new Breaker(name, config, breakers, reachability, clock, registry);
         DataSource lending = queryLogger == null ? hikari : queryLogger.wrap(hikari, name);
-        pools.put(name, new Pool(pc, hikari, lending, breaker, reachability, meters,
-            new IdleCap(hikari, pc.poolSize()), new AtomicLong(System.nanoTime() - EVICT_EVERY_NANOS)));
+        Gate gate = new Gate(pc.maxSize());
+        pools.put(name, new Pool(pc, hikari, gate, lending, breaker, reachability, meters,
+            new IdleCap(hikari, pc.poolSize(), gate), new AtomicLong(System.nanoTime() - EVICT_EVERY_NANOS)));
       }
       TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(registry);
     } catch (RuntimeException e) {
@@ -159,10 +161,14 @@ public final class Pools implements PoolManager, AutoCloseable {
     return pool(name).reachability().reachable();
   }
 
-  /** A connection of {@code name} came back: closes those idle above its pool_size. */
+  /**
+   * A connection of {@code name} that {@link #acquire} lent came back (or was closed): the next
+   * caller in line gets its turn, and those idle above pool_size are closed.
+   */
   void returned(PoolName name) {
     Pool p = pools.get(name);
     if (p != null) {
+      p.gate().leave();
       p.idleCap().afterReturn();
     }
   }
@@ -180,13 +186,17 @@ public final class Pools implements PoolManager, AutoCloseable {
     if (held > 0) {
       refuseSelfDeadlock(p, txName, held);
     }
+    long start = System.nanoTime();
+    waitForTurn(p, txName);
     try {
       Connection c = p.lending().getConnection();
+      p.meters().checkedOut(System.nanoTime() - start);
       if (pendingSchema != null) {
         createPendingSchema(c);
       }
       return c;
     } catch (SQLException e) {
+      p.gate().leave();
       if (DatabaseErrors.classify(e).kind() == ErrorKind.POOL_EXHAUSTED) {
         p.meters().timeout();
         throw new PoolExhaustedException(name, exhaustedMessage(p, txName), e);
@@ -195,6 +205,22 @@ public final class Pools implements PoolManager, AutoCloseable {
       throw new DatabaseException("pool '" + name.label() + "' could not open a connection for transaction '"
           + txName + "' to " + Redact.url(p.config().jdbcUrl()) + ": " + e.getMessage()
           + ". Check that the database is up and reachable and that DATABASE_URL is right", e, ErrorKind.CONNECTION);
+    }
+  }
+
+  /** Waits for this caller's turn at {@code p}'s connections (see {@link Gate}), at most the pool's timeout. */
+  private static void waitForTurn(Pool p, String txName) {
+    boolean entered;
+    try {
+      entered = p.gate().enter(TimeUnit.MILLISECONDS.toNanos(p.hikari().getConnectionTimeout()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DatabaseException("transaction '" + txName + "' was interrupted while waiting for a connection of pool '"
+          + p.config().name().label() + "'", e, ErrorKind.CONNECTION);
+    }
+    if (!entered) {
+      p.meters().timeout();
+      throw new PoolExhaustedException(p.config().name(), exhaustedMessage(p, txName), null);
     }
   }
 
@@ -273,6 +299,12 @@ public final class Pools implements PoolManager, AutoCloseable {
     }
   }
 
+  /** Callers waiting for a connection: for their turn, or (rarely) for Hikari to open one. */
+  private static int waiting(Pool p) {
+    HikariPoolMXBean mx = p.hikari().getHikariPoolMXBean();
+    return p.gate().waiting() + (mx == null ? 0 : mx.getThreadsAwaitingConnection());
+  }
+
   private static String exhaustedMessage(Pool p, String txName) {
     HikariPoolMXBean mx = p.hikari().getHikariPoolMXBean();
     PoolConfig c = p.config();
@@ -280,7 +312,7 @@ public final class Pools implements PoolManager, AutoCloseable {
     return "pool '" + c.name().label() + "' lent no connection to transaction '" + txName + "' within "
         + p.hikari().getConnectionTimeout() + " ms: " + mx.getActiveConnections() + " of "
         + p.hikari().getMaximumPoolSize() + " connections in use, " + mx.getIdleConnections() + " idle, "
-        + mx.getThreadsAwaitingConnection() + " callers waiting (pool_size " + c.poolSize() + " + max_overflow "
+        + waiting(p) + " callers waiting (pool_size " + c.poolSize() + " + max_overflow "
         + c.maxOverflow() + "). Raise " + prefix + "POOL_SIZE or " + prefix + "MAX_OVERFLOW, keep transactions"
         + " shorter, or look for a leak with DB_LEAK_DETECTION_MS";
   }
@@ -292,7 +324,7 @@ public final class Pools implements PoolManager, AutoCloseable {
     int active = mx == null ? 0 : mx.getActiveConnections();
     int idle = mx == null ? 0 : mx.getIdleConnections();
     int total = mx == null ? 0 : mx.getTotalConnections();
-    int waiting = mx == null ? 0 : mx.getThreadsAwaitingConnection();
+    int waiting = waiting(p);
     PoolMeters m = p.meters();
     return new PoolMetrics(name, p.config().poolSize(), p.hikari().getMaximumPoolSize(), active, idle, waiting,
         Math.max(0, total - p.config().poolSize()), total, m.connectionErrors(), m.timeouts(), m.checkouts(),
@@ -353,6 +385,7 @@ public final class Pools implements PoolManager, AutoCloseable {
           + ": its pool_size is " + p.config().poolSize());
     }
     p.hikari().getHikariConfigMXBean().setMaximumPoolSize(maxSize);
+    p.gate().resize(maxSize);
   }
 
   @Override
