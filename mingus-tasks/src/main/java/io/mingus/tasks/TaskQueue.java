@@ -116,6 +116,10 @@ public final class TaskQueue {
    * Enqueues in a transaction of its own on the main pool, or joins the current one (Propagation.REQUIRED).
    * On its own the insert is one statement and commits by itself (auto-commit): one round trip to
    * the database, with a unique key two at most.
+   *
+   * @throws io.mingus.db.DatabaseException of kind {@code COMMIT_UNKNOWN} when, on its own, the
+   *     connection broke while the insert ran: the task may or may not exist (with a unique key,
+   *     enqueue again to find out)
    */
   public <P> long enqueue(Task<P> task, P payload, TaskOptions options) {
     return db.fromTransaction(perName(task.name()).single(), session -> enqueue(session, task, payload, options));
