@@ -137,7 +137,10 @@ public record TransactionOptions(
    * the work has returned; when the work fails, nothing of the failed statement stays, but
    * statements before it in the same work have committed. A connection that breaks while the
    * statement runs leaves its outcome unknown ({@link ErrorKind#COMMIT_UNKNOWN}), so it is not
-   * retried.
+   * retried. With a retry policy a failed attempt runs the whole work again, statements that
+   * committed included: give work of more than one statement no retry policy. An explicit
+   * transaction ({@code Database.begin}) ignores this setting, since it may be rolled back after
+   * its statements ran.
    *
    * <p>When it joins a caller's transaction it is part of that transaction as usual. A read-only
    * transaction, a non-default isolation, a statement timeout on PostgreSQL and a schema set per

@@ -130,7 +130,8 @@ public final class Engine {
   /** An explicit transaction; never joins, never becomes current. */
   public Transaction begin(TransactionOptions options) {
     Scope cur = current.isBound() ? current.get() : null;
-    TransactionOptions routed = replica == null ? options : replica.route(options);
+    // an explicit transaction may be rolled back after its statements ran: never in auto-commit
+    TransactionOptions routed = (replica == null ? options : replica.route(options)).withSingleStatement(false);
     Breaker breaker = permit(routed);
     return openOwner(routed, cur, breaker, System.nanoTime());
   }

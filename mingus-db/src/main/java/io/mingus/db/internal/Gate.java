@@ -32,6 +32,11 @@ final class Gate {
     permits.release();
   }
 
+  /** Turns free now: the pool's maximum size less the turns taken (less, for a while, after a shrink). */
+  int available() {
+    return permits.availablePermits();
+  }
+
   /** Callers waiting for a turn. */
   int waiting() {
     return permits.getQueueLength();

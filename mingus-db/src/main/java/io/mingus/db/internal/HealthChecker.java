@@ -168,7 +168,7 @@ public final class HealthChecker {
     } catch (java.sql.SQLException e) {
       throw new java.util.concurrent.CompletionException(e);
     } finally {
-      pools.returned(name);
+      pools.returnedDirectly(name);
     }
   }
 }

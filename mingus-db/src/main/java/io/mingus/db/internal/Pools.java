@@ -174,6 +174,18 @@ public final class Pools implements PoolManager, AutoCloseable {
   }
 
   /**
+   * A connection of {@code name} taken straight from Hikari ({@link #dataSource}, as the health
+   * check and the replica's lag do, without a turn at the gate) came back: closes those idle above
+   * its pool_size.
+   */
+  void returnedDirectly(PoolName name) {
+    Pool p = pools.get(name);
+    if (p != null) {
+      p.idleCap().afterReturn();
+    }
+  }
+
+  /**
    * A connection of {@code name} for transaction {@code txName}, whose thread already holds
    * {@code held} connections of that pool.
    *
@@ -188,15 +200,20 @@ public final class Pools implements PoolManager, AutoCloseable {
     }
     long start = System.nanoTime();
     waitForTurn(p, txName);
+    Connection c = null;
     try {
-      Connection c = p.lending().getConnection();
+      c = p.lending().getConnection();
       p.meters().checkedOut(System.nanoTime() - start);
       if (pendingSchema != null) {
         createPendingSchema(c);
       }
       return c;
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
+      closeQuietly(c, e);
       p.gate().leave();
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
       if (DatabaseErrors.classify(e).kind() == ErrorKind.POOL_EXHAUSTED) {
         p.meters().timeout();
         throw new PoolExhaustedException(name, exhaustedMessage(p, txName), e);
@@ -208,6 +225,17 @@ public final class Pools implements PoolManager, AutoCloseable {
     }
   }
 
+  private static void closeQuietly(Connection c, Exception failure) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
   /** Waits for this caller's turn at {@code p}'s connections (see {@link Gate}), at most the pool's timeout. */
   private static void waitForTurn(Pool p, String txName) {
     boolean entered;
@@ -215,8 +243,9 @@ public final class Pools implements PoolManager, AutoCloseable {
       entered = p.gate().enter(TimeUnit.MILLISECONDS.toNanos(p.hikari().getConnectionTimeout()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      // neither a connection failure (the breaker and the replica routing must not count it) nor retryable
       throw new DatabaseException("transaction '" + txName + "' was interrupted while waiting for a connection of pool '"
-          + p.config().name().label() + "'", e, ErrorKind.CONNECTION);
+          + p.config().name().label() + "'", e, ErrorKind.UNKNOWN);
     }
     if (!entered) {
       p.meters().timeout();

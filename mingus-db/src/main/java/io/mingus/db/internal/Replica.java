@@ -90,7 +90,7 @@ public final class Replica {
     } catch (SQLException e) {
       return "is unreachable (" + Redact.url(e.getMessage()) + ")";
     } finally {
-      pools.returned(PoolName.ANALYTICS);
+      pools.returnedDirectly(PoolName.ANALYTICS);
     }
   }
 
@@ -118,7 +118,7 @@ public final class Replica {
       } catch (SQLException e) {
         LOG.debug("could not read the primary's WAL position for the replication lag", e);
       } finally {
-        pools.returned(PoolName.MAIN);
+        pools.returnedDirectly(PoolName.MAIN);
       }
     }
     last = new Sample(seconds <= maxLag.toMillis() / 1000.0 ? null : String.format(java.util.Locale.ROOT,
