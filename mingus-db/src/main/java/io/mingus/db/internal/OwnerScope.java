@@ -211,18 +211,16 @@ final class OwnerScope extends Scope implements Transaction {
   @Override
   public void commit() {
     requireActive("commit()");
-    if (rollbackOnlyCause != null && autoCommit) {
-      rollbackQuietly(rollbackOnlyCause);
-      throw new DatabaseException("single-statement transaction '" + name + "' failed: a joined block failed ("
-          + rollbackOnlyCause + "); its failed statement changed nothing, but statements of the work that completed"
-          + " before it have committed (auto-commit). Work of more than one statement needs a transaction: drop"
-          + " withSingleStatement", rollbackOnlyCause);
-    }
     if (rollbackOnlyCause != null) {
       rollbackQuietly(rollbackOnlyCause);
-      throw new DatabaseException("transaction '" + name + "' was rolled back, not committed: a joined block failed and"
-          + " marked it rollback-only (" + rollbackOnlyCause + "). To recover from a failing inner block, run it with"
-          + " Propagation.NESTED", rollbackOnlyCause);
+      throw new DatabaseException(autoCommit
+          ? "single-statement transaction '" + name + "' failed: a joined block failed (" + rollbackOnlyCause
+              + "); its failed statement changed nothing, but statements of the work that completed before it have"
+              + " committed (auto-commit). Work of more than one statement needs a transaction: drop"
+              + " withSingleStatement"
+          : "transaction '" + name + "' was rolled back, not committed: a joined block failed and marked it"
+              + " rollback-only (" + rollbackOnlyCause + "). To recover from a failing inner block, run it with"
+              + " Propagation.NESTED", rollbackOnlyCause);
     }
     try {
       flushOrm();

@@ -169,8 +169,8 @@ public final class Pools implements PoolManager, AutoCloseable {
     Pool p = pools.get(name);
     if (p != null) {
       p.gate().leave();
-      p.idleCap().afterReturn();
     }
+    returnedDirectly(name);
   }
 
   /**
