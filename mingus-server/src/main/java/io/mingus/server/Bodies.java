@@ -20,6 +20,15 @@ import java.util.List;
  * a body over the limit is a 413. Thread-safe.
  */
 final class Bodies {
+  /**
+   * How much of an over-limit body, in multiples of the limit, is read and thrown away before the
+   * 413 is sent. A client that does not wait for {@code 100 Continue} is still writing its body
+   * when the answer is ready; if the server answered at once and closed, the unread bytes would
+   * make the close a TCP reset and the client would lose the 413 (it saw "connection reset" or no
+   * response at all). Bodies larger than this are refused without reading them.
+   */
+  private static final long DRAIN_FACTOR = 4;
+
   private final ObjectMapper mapper;
   private final long maxBytes;
 
@@ -67,7 +76,7 @@ final class Bodies {
   private byte[] bytes(Context ctx) {
     long declared = ctx.req().getContentLengthLong();
     if (declared > maxBytes) {
-      throw HttpProblem.tooLarge(maxBytes);
+      throw tooLarge(ctx, declared);
     }
     try (InputStream in = ctx.req().getInputStream()) {
       if (declared >= 0) {
@@ -78,11 +87,40 @@ final class Bodies {
       // chunked: at most one byte past the limit
       byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
       if (body.length > maxBytes) {
+        discard(in, DRAIN_FACTOR * maxBytes);
         throw HttpProblem.tooLarge(maxBytes);
       }
       return body;
     } catch (IOException e) {
       throw unreadable(e);
+    }
+  }
+
+  /**
+   * The 413 for a declared length over the limit. A client that sent {@code Expect: 100-continue}
+   * has not sent its body and gets the answer at once; one that is sending anyway has its body
+   * read and discarded first when it is at most {@link #DRAIN_FACTOR} times the limit.
+   */
+  private HttpProblem tooLarge(Context ctx, long declared) {
+    String expect = ctx.header("Expect");
+    if ((expect == null || !expect.equalsIgnoreCase("100-continue")) && declared <= DRAIN_FACTOR * maxBytes) {
+      try (InputStream in = ctx.req().getInputStream()) {
+        discard(in, declared);
+      } catch (IOException e) {
+        // the client went away: the 413 is still the answer, if anyone reads it
+      }
+    }
+    return HttpProblem.tooLarge(maxBytes);
+  }
+
+  private static void discard(InputStream in, long atMost) throws IOException {
+    byte[] sink = new byte[8192];
+    for (long left = atMost; left > 0; ) {
+      int n = in.read(sink, 0, (int) Math.min(sink.length, left));
+      if (n < 0) {
+        return;
+      }
+      left -= n;
     }
   }
 
