@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.OptionalLong;
 
 /**
  * The entry point of the communication service: users and their preferences, sending, and the
@@ -69,6 +70,11 @@ public final class CommunicationService {
   private final SendEmailTask emailTask;
   private final CommunicationTransactions transactions;
   private static final TransactionOptions SEND = TransactionOptions.named("comms.send").withRetry(RetryPolicy.defaults());
+  /**
+   * The fast send: its statements each commit on their own (an id draw, then the communication with
+   * its task), so a retry reruns them safely (a drawn id that went unused is a gap).
+   */
+  private static final TransactionOptions SEND_FAST = SEND.withSingleStatement(true);
 
   private CommunicationService(Database db, TaskQueue queue, Providers providers, InstantSource clock) {
     this.db = Objects.requireNonNull(db, "db");
@@ -288,7 +294,7 @@ public final class CommunicationService {
   private Communication sendOnce(SendRequest request) {
     if (db.dialect() == Dialect.POSTGRESQL) {
       try {
-        return db.fromTransaction(SEND, s -> sendFast(s, request));
+        return db.fromTransaction(SEND_FAST, s -> sendFast(s, request));
       } catch (TurnedDown e) {
         // rolled back, its task with it: the checked path says why, or finds the first communication
       }
@@ -297,25 +303,27 @@ public final class CommunicationService {
   }
 
   /**
-   * A send in three round trips (PostgreSQL): the task is enqueued first, for a communication id
-   * drawn ahead ({@link CommunicationStore#nextId}); then one statement inserts the communication
-   * with that id and its task's, checking the recipient and skipping a taken idempotency key; then
-   * the commit. When that statement inserted nothing (a bad recipient, or a key taken, also by a
-   * concurrent request, whose end the insert waited for) the transaction is rolled back, the task
-   * with it, by {@link TurnedDown}.
+   * A send in one round trip (PostgreSQL; one more per {@value CommunicationStore#ID_BLOCK} sends to
+   * draw ids): one statement, run in auto-commit, inserts the communication with an id drawn ahead
+   * ({@link CommunicationStore#nextId}) and, only if it did, its send task
+   * ({@link TaskQueue#enqueueWithRow}); the insert checks the recipient and skips a taken
+   * idempotency key. When it inserted nothing (a bad recipient, or a key taken, also by a concurrent
+   * request, whose end the insert waited for), {@link TurnedDown} sends the request to the checked
+   * path, which says why or returns the communication that holds the key.
    */
   private Communication sendFast(Session s, SendRequest request) {
     NewCommunication row = newRow(request);
     long id = store.nextId(s);
-    long taskId = queue.enqueue(s, task(row.channel()), new SendPayload(id),
+    OptionalLong taskId = queue.enqueueWithRow(s, CommunicationStore.INSERT_QUEUED,
+        CommunicationStore.queuedParams(row, id), task(row.channel()), new SendPayload(id),
         TaskOptions.defaults().withQueue(QUEUE).withUniqueKey("comm:" + id));
-    if (!store.insertQueued(s, row, id, taskId)) {
+    if (taskId.isEmpty()) {
       throw TurnedDown.INSTANCE;
     }
-    return BatchSend.queued(row, id, taskId);
+    return BatchSend.queued(row, id, taskId.getAsLong());
   }
 
-  /** Rolls back a fast send that inserted nothing; never leaves this class. */
+  /** Ends a fast send that inserted nothing; never leaves this class. */
   private static final class TurnedDown extends RuntimeException {
     private static final long serialVersionUID = 1L;
     static final TurnedDown INSTANCE = new TurnedDown();

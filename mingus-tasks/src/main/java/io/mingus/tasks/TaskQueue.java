@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -109,6 +110,49 @@ public final class TaskQueue {
     }
     wakeAfterCommit(session, options.queue());
     perName(task.name()).enqueued().increment();
+    return id;
+  }
+
+  /**
+   * Writes a row of the caller's and enqueues a task for it in one statement (PostgreSQL): the task
+   * is inserted if and only if the caller's statement wrote its row, so the two commit together
+   * even without a transaction around them. In a transaction with {@link
+   * TransactionOptions#withSingleStatement(boolean) withSingleStatement(true)} that is one round
+   * trip to the database, where writing the row and enqueueing in one transaction takes three.
+   *
+   * <pre>{@code
+   * OptionalLong task = tasks.enqueueWithRow(session,
+   *     "INSERT INTO orders (id, ship_task) SELECT ?, new_task.id FROM new_task ON CONFLICT (id) DO NOTHING RETURNING id",
+   *     List.of(orderId), ship, new Ship(orderId), TaskOptions.defaults());
+   * }</pre>
+   *
+   * @param rowSql a data-modifying statement ending in {@code RETURNING}; it may read the new
+   *     task's id as {@code new_task.id} by selecting {@code FROM new_task}, and it may write nothing
+   *     (a {@code WHERE}, {@code ON CONFLICT DO NOTHING}): then no task is enqueued either
+   * @param rowParams the parameters of {@code rowSql}, bound in order with {@code setObject} (a
+   *     null has no type: cast it in the SQL where the type matters)
+   * @return the task's id, or empty when {@code rowSql} wrote nothing
+   * @throws UnsupportedOperationException on H2, which has no data-modifying {@code WITH}: there,
+   *     write the row and {@link #enqueue(Session, Task, Object, TaskOptions) enqueue} in one transaction
+   * @throws TaskException when the statement fails, also when the task's unique key is taken;
+   *     nothing is written then
+   */
+  public <P> OptionalLong enqueueWithRow(Session session, String rowSql, List<?> rowParams, Task<P> task, P payload,
+      TaskOptions options) {
+    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(rowSql, "rowSql");
+    Objects.requireNonNull(rowParams, "rowParams");
+    TaskStore.NewTask t = newTask(task, payload, options, clock.instant());
+    OptionalLong id;
+    try {
+      id = store.insertWithRow(session, rowSql, rowParams, t);
+    } catch (SQLException e) {
+      throw failed("enqueue of task '" + task.name() + "' on queue '" + options.queue() + "' with a row", e);
+    }
+    if (id.isPresent()) {
+      wakeAfterCommit(session, options.queue());
+      perName(task.name()).enqueued().increment();
+    }
     return id;
   }
 

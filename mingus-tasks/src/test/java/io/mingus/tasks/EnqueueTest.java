@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mingus.db.TestEngine;
+import io.mingus.db.TransactionOptions;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.stream.LongStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -87,6 +89,51 @@ class EnqueueTest {
       }
       assertThatThrownBy(() -> f.queue.enqueueAll(witness, payloads, TaskOptions.defaults().withUniqueKey("k")))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("enqueue such tasks one by one");
+    }
+  }
+  /** The caller's row of {@link #enqueueWithRow}: a row of table {@code effect}, naming the new task. */
+  private static final String EFFECT_ROW = "INSERT INTO effect (task_id, worker, attempt) SELECT new_task.id, ?, ?"
+      + " FROM new_task WHERE NOT EXISTS (SELECT 1 FROM effect WHERE worker = ?) RETURNING task_id";
+
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void enqueue_with_a_row_writes_both_in_one_statement_or_neither(TestEngine engine) {
+    try (Fixture f = Fixture.open(engine)) {
+      TransactionOptions single = TransactionOptions.named("test.enqueue-with-row").withSingleStatement(true);
+      if (engine == TestEngine.H2) {
+        assertThatThrownBy(() -> f.db.fromTransaction(single, s -> f.queue.enqueueWithRow(s, EFFECT_ROW,
+            List.of("a", 1, "a"), witness, new Tasks.N(1), TaskOptions.defaults())))
+            .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("needs PostgreSQL");
+        assertThat(f.count("SELECT COUNT(*) FROM effect")).isZero();
+        assertThat(f.count("SELECT COUNT(*) FROM mingus_tasks")).isZero();
+        return;
+      }
+      OptionalLong first = f.db.fromTransaction(single, s -> f.queue.enqueueWithRow(s, EFFECT_ROW,
+          List.of("a", 1, "a"), witness, new Tasks.N(1), TaskOptions.defaults().withQueue("mail")));
+      assertThat(first).isPresent();
+      TaskRecord t = f.task(first.getAsLong());
+      assertThat(t.state()).isEqualTo(TaskState.QUEUED);
+      assertThat(t.queue()).isEqualTo("mail");
+      assertThat(t.payload().replace(" ", "")).isEqualTo("{\"n\":1}");
+      assertThat(f.count("SELECT task_id FROM effect WHERE worker = 'a'")).as("the row names its task")
+          .isEqualTo(first.getAsLong());
+
+      OptionalLong again = f.db.fromTransaction(single, s -> f.queue.enqueueWithRow(s, EFFECT_ROW,
+          List.of("a", 2, "a"), witness, new Tasks.N(2), TaskOptions.defaults()));
+      assertThat(again).as("the row statement wrote nothing, so no task").isEmpty();
+
+      assertThatThrownBy(() -> f.db.inTransaction(s -> {
+        f.queue.enqueueWithRow(s, EFFECT_ROW, List.of("b", 1, "b"), witness, new Tasks.N(3), TaskOptions.defaults());
+        throw new IllegalStateException("the caller's work failed");
+      })).hasMessage("the caller's work failed");
+
+      f.queue.enqueue(witness, new Tasks.N(4), TaskOptions.defaults().withUniqueKey("taken"));
+      assertThatThrownBy(() -> f.db.fromTransaction(single, s -> f.queue.enqueueWithRow(s, EFFECT_ROW,
+          List.of("c", 1, "c"), witness, new Tasks.N(5), TaskOptions.defaults().withUniqueKey("taken"))))
+          .isInstanceOf(TaskException.class).hasMessageContaining("with a row").hasMessageContaining("23505");
+
+      assertThat(f.count("SELECT COUNT(*) FROM effect")).as("only the first row").isEqualTo(1);
+      assertThat(f.count("SELECT COUNT(*) FROM mingus_tasks")).as("the first task and the keyed one").isEqualTo(2);
     }
   }
 }

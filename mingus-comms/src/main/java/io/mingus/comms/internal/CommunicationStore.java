@@ -25,6 +25,7 @@ import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -220,46 +221,22 @@ public final class CommunicationStore {
   }
 
   /**
-   * Inserts a {@code queued} communication with this id and send task, if its recipient exists and
-   * has an address for its channel and its idempotency key is free; whether it did. One statement:
-   * the recipient is checked by the insert itself, a key taken is skipped ({@code ON CONFLICT DO
-   * NOTHING}, which waits for a concurrent holder of the key to end). PostgreSQL only.
+   * The insert of a {@code queued} communication with a drawn id and the id of its send task, as a
+   * row statement for {@code TaskQueue.enqueueWithRow} (the task's id is {@code new_task.id}): it
+   * inserts only if the recipient exists and has an address for the channel and the idempotency key
+   * is free, so that the task is enqueued only with it. A key taken is skipped ({@code ON CONFLICT
+   * DO NOTHING}, which waits for a concurrent holder of the key to end). PostgreSQL only; its
+   * parameters are {@link #queuedParams}.
    */
-  public boolean insertQueued(Session session, NewCommunication c, long id, long taskId) {
-    try (PreparedStatement ps = session.connection().prepareStatement(INSERT_CHECKED)) {
-      ps.setLong(1, id);
-      bindChecked(ps, 2, c);
-      ps.setLong(9, taskId);
-      ps.setLong(10, c.userId());
-      ps.setString(11, c.channel().label());
-      return ps.executeUpdate() == 1;
-    } catch (SQLException e) {
-      throw new CommsException("could not insert a " + c.channel().label() + " communication for user "
-          + c.userId() + ": " + e.getMessage(), e);
-    }
-  }
+  public static final String INSERT_QUEUED = "INSERT INTO communication_metrics (id, channel, message_type, status,"
+      + " subject, message, idempotency_key, created_at, task_id, user_id) SELECT ?, ?, ?, ?, CAST(? AS varchar), ?,"
+      + " CAST(? AS varchar), ?, new_task.id, u.id FROM new_task, users u WHERE u.id = ?"
+      + " AND (? = 'email' OR u.phone IS NOT NULL) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 
-  private static final String INSERT_CHECKED = "INSERT INTO communication_metrics (id, channel, message_type,"
-      + " status, subject, message, idempotency_key, created_at, task_id, user_id) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-      + " u.id FROM users u WHERE u.id = ? AND (? = 'email' OR u.phone IS NOT NULL)"
-      + " ON CONFLICT (idempotency_key) DO NOTHING";
-
-  private static void bindChecked(PreparedStatement ps, int i, NewCommunication c) throws SQLException {
-    ps.setString(i, c.channel().label());
-    ps.setString(i + 1, c.messageType());
-    ps.setString(i + 2, c.status().label());
-    if (c.subject() == null) {
-      ps.setNull(i + 3, Types.VARCHAR);
-    } else {
-      ps.setString(i + 3, c.subject());
-    }
-    ps.setString(i + 4, c.message());
-    if (c.idempotencyKey() == null) {
-      ps.setNull(i + 5, Types.VARCHAR);
-    } else {
-      ps.setString(i + 5, c.idempotencyKey());
-    }
-    ps.setObject(i + 6, ts(c.createdAt()));
+  /** The parameters of {@link #INSERT_QUEUED} for {@code c} with id {@code id}. */
+  public static List<Object> queuedParams(NewCommunication c, long id) {
+    return Arrays.asList(id, c.channel().label(), c.messageType(), c.status().label(), c.subject(), c.message(),
+        c.idempotencyKey(), ts(c.createdAt()), c.userId(), c.channel().label());
   }
 
   /**

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.OptionalLong;
 import org.postgresql.core.BaseConnection;
 import org.postgresql.core.TransactionState;
 
@@ -25,6 +26,7 @@ final class PostgresTaskStore extends SqlTaskStore {
 
   private final String channel;
   private final boolean transactionsBeginWithSettings;
+  private volatile String taskSequence;
 
   PostgresTaskStore(String schema, boolean transactionsBeginWithSettings) {
     super("CAST(? AS jsonb)");
@@ -143,6 +145,41 @@ final class PostgresTaskStore extends SqlTaskStore {
       throw new SQLException("the insert of a task returned no id", "55000");
     }
     return existing(s, t.uniqueKey());
+  }
+
+  /**
+   * The caller's row and the task in one statement: {@code new_task} draws the task's id from the
+   * table's identity sequence once (a CTE with a volatile function is evaluated once), the caller's
+   * statement may use it, and the task is inserted only if the caller's statement returned a row.
+   * An id drawn for a row that was not written is a gap, as a rolled-back insert leaves.
+   */
+  @Override
+  public OptionalLong insertWithRow(Session s, String rowSql, List<?> rowParams, NewTask t) throws SQLException {
+    String sql = "WITH new_task AS (SELECT nextval('" + taskSequence(s).replace("'", "''") + "'::regclass) AS id),"
+        + " caller_row AS (" + rowSql + "), task AS (INSERT INTO " + TABLE + " (id, queue, name, payload, priority,"
+        + " state, attempt, max_attempts, timeout_ms, run_at, unique_key, created_at) SELECT new_task.id, ?, ?,"
+        + " CAST(? AS jsonb), ?, 'queued', 0, ?, ?, ?, ?, ? FROM new_task WHERE EXISTS (SELECT 1 FROM caller_row)"
+        + " RETURNING id) SELECT id FROM task";
+    try (PreparedStatement ps = s.connection().prepareStatement(sql)) {
+      int i = 1;
+      for (Object p : rowParams) {
+        ps.setObject(i++, p);
+      }
+      bindInsert(ps, i, t);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+      }
+    }
+  }
+
+  /** The task table's identity sequence, schema-qualified; looked up once. */
+  private String taskSequence(Session s) {
+    String sequence = taskSequence;
+    if (sequence == null) {
+      sequence = s.queryOne("SELECT pg_get_serial_sequence(?, 'id')", rs -> rs.getString(1), TABLE).orElseThrow();
+      taskSequence = sequence;
+    }
+    return sequence;
   }
 
   /**

@@ -92,19 +92,24 @@ abstract class SqlTaskStore implements TaskStore {
   }
 
   static void bindInsert(PreparedStatement ps, NewTask t) throws SQLException {
-    ps.setString(1, t.queue());
-    ps.setString(2, t.name());
-    ps.setString(3, t.payloadJson());
-    ps.setInt(4, t.priority());
-    ps.setInt(5, t.maxAttempts());
-    ps.setLong(6, t.timeout().toMillis());
-    ps.setObject(7, ts(t.runAt()));
+    bindInsert(ps, 1, t);
+  }
+
+  /** Binds {@code t} to the nine parameters of {@link #insertSql}'s values, the first at {@code from}. */
+  static void bindInsert(PreparedStatement ps, int from, NewTask t) throws SQLException {
+    ps.setString(from, t.queue());
+    ps.setString(from + 1, t.name());
+    ps.setString(from + 2, t.payloadJson());
+    ps.setInt(from + 3, t.priority());
+    ps.setInt(from + 4, t.maxAttempts());
+    ps.setLong(from + 5, t.timeout().toMillis());
+    ps.setObject(from + 6, ts(t.runAt()));
     if (t.uniqueKey() == null) {
-      ps.setNull(8, Types.VARCHAR);
+      ps.setNull(from + 7, Types.VARCHAR);
     } else {
-      ps.setString(8, t.uniqueKey());
+      ps.setString(from + 7, t.uniqueKey());
     }
-    ps.setObject(9, ts(t.createdAt()));
+    ps.setObject(from + 8, ts(t.createdAt()));
   }
 
   static long firstKey(Statement ps) throws SQLException {

@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The one owner of every statement on the task table, and the one seam between database engines:
@@ -83,6 +84,18 @@ public interface TaskStore {
 
   /** Inserts tasks without unique keys in one JDBC batch; ids in the order of {@code tasks}. */
   List<Long> insertBatch(Session s, List<NewTask> tasks) throws SQLException;
+
+  /**
+   * Runs the caller's data-modifying statement {@code rowSql} (ending in {@code RETURNING}) and,
+   * if it wrote a row, inserts {@code task}, both in one statement: the task's id, or empty when
+   * {@code rowSql} wrote nothing. {@code rowSql} reads the new task's id as {@code new_task.id}
+   * (selecting {@code FROM new_task}). A unique key already taken fails the whole statement.
+   * PostgreSQL only (a data-modifying {@code WITH}).
+   */
+  default OptionalLong insertWithRow(Session s, String rowSql, List<?> rowParams, NewTask task) throws SQLException {
+    throw new UnsupportedOperationException("writing a row and its task in one statement needs PostgreSQL"
+        + " (a data-modifying WITH); on " + s.dialect() + " write the row and enqueue in one transaction");
+  }
 
   /** Tells listening workers that these queues got tasks (PostgreSQL only; see {@link #notifies()}). */
   void notifyQueues(Session s, Collection<String> queues);
