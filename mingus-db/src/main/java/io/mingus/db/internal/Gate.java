@@ -2,6 +2,7 @@ package io.mingus.db.internal;
 
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Lends one pool's connections in the order the transactions asked for them. Hikari hands a
@@ -14,7 +15,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class Gate {
   private final Permits permits;
-  private int size;
+  private volatile int size;
+  /** The most turns taken at once since {@link #takeHighWater}. */
+  private final AtomicInteger highWater = new AtomicInteger();
 
   Gate(int size) {
     this.size = size;
@@ -24,7 +27,26 @@ final class Gate {
   /** Waits for a turn, at most {@code timeoutNanos}; whether one came. */
   boolean enter(long timeoutNanos) throws InterruptedException {
     // the timed form honours fairness (the untimed tryAcquire() would barge)
-    return permits.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS);
+    if (!permits.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
+      return false;
+    }
+    int taken = taken();
+    for (int high = highWater.get(); taken > high && !highWater.compareAndSet(high, taken); high = highWater.get()) {
+      // another turn raised it meanwhile: compare again
+    }
+    return true;
+  }
+
+  /**
+   * The most turns taken at once since the last call (at least those taken now), and starts a new
+   * count from those taken now: how many connections the pool needed over that time.
+   */
+  int takeHighWater() {
+    return Math.max(highWater.getAndSet(taken()), taken());
+  }
+
+  private int taken() {
+    return Math.max(0, size - permits.availablePermits());
   }
 
   /** Ends a turn taken by {@link #enter}. */

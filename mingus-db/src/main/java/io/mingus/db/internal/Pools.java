@@ -42,8 +42,8 @@ import javax.sql.DataSource;
  * <p>Pools open connections when they are used, as SQLAlchemy's do: Hikari's {@code minimumIdle}
  * is a floor it fills up to at start and keeps filling (idle connections on top of the ones in
  * use), so it is 0 here; {@code idleTimeout} 0 keeps the idle ones until {@code maxLifetime}
- * (pool_recycle), and the {@link IdleCap} closes those idle above {@code pool_size} as they come
- * back. {@code initializationFailTimeout} -1 builds a pool without opening any connection.
+ * (pool_recycle), and the {@link IdleCap} closes those above {@code pool_size} once they have
+ * gone unneeded for a second. {@code initializationFailTimeout} -1 builds a pool without opening any connection.
  */
 public final class Pools implements PoolManager, AutoCloseable {
   /** How often at most a broken lent connection retires the rest of its pool. */
