@@ -1,9 +1,11 @@
 package io.mingus.server;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -37,7 +39,10 @@ final class Json {
     SimpleModule labels = new SimpleModule("mingus-labels");
     labels.addSerializer(Enum.class, new LowerCaseEnum());
     labels.addDeserializer(LocalTime.class, new TimeOfDay());
-    ObjectMapper mapper = JsonMapper.builder()
+    // buffers recycled through a shared pool: the default keeps them per thread, and every request
+    // runs on a virtual thread of its own, so each would allocate a new set
+    JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build();
+    ObjectMapper mapper = JsonMapper.builder(factory)
         .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .addModule(new JavaTimeModule())
         .addModule(labels)

@@ -1,6 +1,8 @@
 package io.mingus.tasks;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
@@ -86,7 +88,10 @@ public final class TaskQueue {
   }
 
   static ObjectMapper defaultMapper() {
-    return new ObjectMapper().registerModule(new JavaTimeModule())
+    // buffers recycled through a shared pool: the default keeps them per thread, and an enqueue on
+    // a virtual thread (one per request) would allocate a new set every time
+    JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build();
+    return new ObjectMapper(factory).registerModule(new JavaTimeModule())
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
   }
 
