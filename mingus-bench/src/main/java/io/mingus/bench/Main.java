@@ -85,8 +85,9 @@ public final class Main {
           scope-cpu  the same two scopes in a plain loop, measured in thread CPU time (robust on a busy machine)
                  --ops 200000 --rounds 10 --config production,no-proxy
           tasks  the task queue (no-op and log-communication tasks, enqueue rate, pickup latency) vs db-scheduler
-          http   POST /api/communications against a running mingus serve, and in the same run the plain-JDBC floor
-                 of its transaction (insert communication + insert task) on a pool of the server's size
+          http   POST /api/communications against a running mingus serve, and in the same run the plain-JDBC floors
+                 of its transaction on a pool of the server's size: insert communication + insert task, and the
+                 server's one statement in auto-commit with connections lent first come, first served
                  --base-url http://127.0.0.1:8080 --schema SERVER_DB_SCHEMA --concurrency 1,16,64 --seconds 10 --users 200
                  --deliveries true (false: a server without workers, accepted requests only) --client raw (or jdk)
                  --floor true --floor-threads 8,64 --floor-seconds 5 --server-pool 20 --warmup-seconds 15
