@@ -293,11 +293,11 @@ public final class CommunicationService {
 
   private Communication sendOnce(SendRequest request) {
     if (db.dialect() == Dialect.POSTGRESQL) {
-      try {
-        return db.fromTransaction(SEND_FAST, s -> sendFast(s, request));
-      } catch (TurnedDown e) {
-        // rolled back, its task with it: the checked path says why, or finds the first communication
+      Communication sent = db.fromTransaction(SEND_FAST, s -> sendFast(s, request));
+      if (sent != null) {
+        return sent;
       }
+      // turned down, having written nothing: the checked path says why, or finds the first communication
     }
     return db.fromTransaction(SEND, s -> sendChecked(s, request));
   }
@@ -307,9 +307,10 @@ public final class CommunicationService {
    * draw ids): one statement, run in auto-commit, inserts the communication with an id drawn ahead
    * ({@link CommunicationStore#nextId}) and, only if it did, its send task
    * ({@link TaskQueue#enqueueWithRow}); the insert checks the recipient and skips a taken
-   * idempotency key. When it inserted nothing (a bad recipient, or a key taken, also by a concurrent
-   * request, whose end the insert waited for), {@link TurnedDown} sends the request to the checked
-   * path, which says why or returns the communication that holds the key.
+   * idempotency key. Null when it inserted nothing (a bad recipient, or a key taken, also by a
+   * concurrent request, whose end the insert waited for): nothing was written, and the checked path
+   * says why or returns the communication that holds the key. Returning rather than throwing keeps
+   * a caller's transaction that this send joined usable.
    */
   private Communication sendFast(Session s, SendRequest request) {
     NewCommunication row = newRow(request);
@@ -317,20 +318,7 @@ public final class CommunicationService {
     OptionalLong taskId = queue.enqueueWithRow(s, CommunicationStore.INSERT_QUEUED,
         CommunicationStore.queuedParams(row, id), task(row.channel()), new SendPayload(id),
         TaskOptions.defaults().withQueue(QUEUE).withUniqueKey("comm:" + id));
-    if (taskId.isEmpty()) {
-      throw TurnedDown.INSTANCE;
-    }
-    return BatchSend.queued(row, id, taskId.getAsLong());
-  }
-
-  /** Ends a fast send that inserted nothing; never leaves this class. */
-  private static final class TurnedDown extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    static final TurnedDown INSTANCE = new TurnedDown();
-
-    private TurnedDown() {
-      super("the fast path of a send inserted nothing", null, false, false);
-    }
+    return taskId.isPresent() ? BatchSend.queued(row, id, taskId.getAsLong()) : null;
   }
 
   /**

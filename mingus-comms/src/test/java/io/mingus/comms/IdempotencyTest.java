@@ -52,4 +52,32 @@ class IdempotencyTest {
       assertThat(f.count("SELECT COUNT(*) FROM communication_metrics")).isEqualTo(2);
     }
   }
+
+  /**
+   * A send that joins the caller's transaction and finds its key taken returns the first
+   * communication and leaves that transaction usable: the caller's own write commits with it.
+   */
+  @ParameterizedTest
+  @EnumSource(TestEngine.class)
+  void a_repeat_inside_a_callers_transaction_returns_the_first_and_the_transaction_commits(TestEngine engine) {
+    try (var f = new CommsFixture(engine)) {
+      long user = f.user("grace@example.com").id();
+      SendRequest request = new SendRequest(user, Channel.SMS, "once", null, "otp", "joined-repeat");
+      Communication first = f.comms.send(request);
+
+      Communication again = f.db.fromTransaction(s -> {
+        s.update("UPDATE users SET timezone = 'Europe/Paris' WHERE id = ?", user);
+        Communication c = f.comms.send(request);
+        Communication other = f.comms.send(new SendRequest(user, Channel.SMS, "second", null, "otp", null));
+        assertThat(other.id()).isNotEqualTo(c.id());
+        return c;
+      });
+
+      assertThat(again.id()).isEqualTo(first.id());
+      assertThat(f.text("SELECT timezone FROM users WHERE id = " + user)).as("the caller's write committed")
+          .isEqualTo("Europe/Paris");
+      assertThat(f.count("SELECT COUNT(*) FROM communication_metrics")).isEqualTo(2);
+      assertThat(f.count("SELECT COUNT(*) FROM mingus_tasks")).isEqualTo(2);
+    }
+  }
 }
