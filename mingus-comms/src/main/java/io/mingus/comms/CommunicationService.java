@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -71,8 +72,8 @@ public final class CommunicationService {
   private final CommunicationTransactions transactions;
   private static final TransactionOptions SEND = TransactionOptions.named("comms.send").withRetry(RetryPolicy.defaults());
   /**
-   * The fast send: its statements each commit on their own (an id draw, then the communication with
-   * its task), so a retry reruns them safely (a drawn id that went unused is a gap).
+   * The fast send: its statements each commit on their own (an id draw, on the first try only, then
+   * the communication with its task), so a retry reruns them safely.
    */
   private static final TransactionOptions SEND_FAST = SEND.withSingleStatement(true);
 
@@ -271,10 +272,12 @@ public final class CommunicationService {
    * Validates the request, then in one transaction records a {@code queued} communication and
    * enqueues its send task. A request whose idempotency key was seen before returns that first
    * communication and sends nothing, also when repeated concurrently. When the connection broke
-   * while the transaction was committing (its outcome unknown: a database restart, a terminated
-   * backend), a request with an idempotency key is run once more, which is safe: it returns the
-   * communication if the first commit happened and records it if not. Without a key the
-   * commit-unknown failure reaches the caller.
+   * while the communication was being written (its outcome unknown: a database restart, a
+   * terminated backend), the send is run once more, which is safe: on PostgreSQL with the same
+   * communication id (drawn before the first try), which the database lets exist only once, and
+   * elsewhere, for a request with an idempotency key, with that key; it returns the communication
+   * if the first write happened and records it if not. Otherwise (H2 without a key, or a second
+   * break) the commit-unknown failure reaches the caller.
    *
    * @throws ValidationException listing every offending field (also an unknown user, or one with no
    *     phone for SMS); nothing is written
@@ -293,7 +296,26 @@ public final class CommunicationService {
 
   private Communication sendOnce(SendRequest request) {
     if (db.dialect() == Dialect.POSTGRESQL) {
-      Communication sent = db.fromTransaction(SEND_FAST, s -> sendFast(s, request));
+      NewCommunication row = newRow(request);
+      long[] id = {0};
+      Communication sent;
+      try {
+        sent = db.fromTransaction(SEND_FAST, s -> sendFast(s, row, id));
+      } catch (RuntimeException e) {
+        if (id[0] == 0 || DatabaseErrors.classify(e).kind() != ErrorKind.COMMIT_UNKNOWN) {
+          throw e;
+        }
+        // The statement may or may not have committed. Run it again with the same id: it writes the
+        // communication if the first did not, or (the first committed, or commits while this waits
+        // for it on the primary key) writes nothing, and then the id finds the first one.
+        sent = db.fromTransaction(SEND_FAST, s -> sendFast(s, row, id));
+        if (sent == null) {
+          Optional<Communication> first = db.fromTransaction(SEND, s -> store.find(s, id[0]));
+          if (first.isPresent()) {
+            return first.get();
+          }
+        }
+      }
       if (sent != null) {
         return sent;
       }
@@ -305,20 +327,21 @@ public final class CommunicationService {
   /**
    * A send in one round trip (PostgreSQL; one more per {@value CommunicationStore#ID_BLOCK} sends to
    * draw ids): one statement, run in auto-commit, inserts the communication with an id drawn ahead
-   * ({@link CommunicationStore#nextId}) and, only if it did, its send task
-   * ({@link TaskQueue#enqueueWithRow}); the insert checks the recipient and skips a taken
-   * idempotency key. Null when it inserted nothing (a bad recipient, or a key taken, also by a
-   * concurrent request, whose end the insert waited for): nothing was written, and the checked path
-   * says why or returns the communication that holds the key. Returning rather than throwing keeps
-   * a caller's transaction that this send joined usable.
+   * ({@link CommunicationStore#nextId}; kept in {@code id} for another try of the same send) and,
+   * only if it did, its send task ({@link TaskQueue#enqueueWithRow}); the insert checks the
+   * recipient and skips a taken idempotency key or id. Null when it inserted nothing (a bad
+   * recipient, a key taken, also by a concurrent request, whose end the insert waited for, or the
+   * id already written by an earlier try): nothing was written. Returning rather than throwing
+   * keeps a caller's transaction that this send joined usable.
    */
-  private Communication sendFast(Session s, SendRequest request) {
-    NewCommunication row = newRow(request);
-    long id = store.nextId(s);
+  private Communication sendFast(Session s, NewCommunication row, long[] id) {
+    if (id[0] == 0) {
+      id[0] = store.nextId(s);
+    }
     OptionalLong taskId = queue.enqueueWithRow(s, CommunicationStore.INSERT_QUEUED,
-        CommunicationStore.queuedParams(row, id), task(row.channel()), new SendPayload(id),
-        TaskOptions.defaults().withQueue(QUEUE).withUniqueKey("comm:" + id));
-    return taskId.isPresent() ? BatchSend.queued(row, id, taskId.getAsLong()) : null;
+        CommunicationStore.queuedParams(row, id[0]), task(row.channel()), new SendPayload(id[0]),
+        TaskOptions.defaults().withQueue(QUEUE).withUniqueKey("comm:" + id[0]));
+    return taskId.isPresent() ? BatchSend.queued(row, id[0], taskId.getAsLong()) : null;
   }
 
   /**

@@ -224,14 +224,15 @@ public final class CommunicationStore {
    * The insert of a {@code queued} communication with a drawn id and the id of its send task, as a
    * row statement for {@code TaskQueue.enqueueWithRow} (the task's id is {@code new_task.id}): it
    * inserts only if the recipient exists and has an address for the channel and the idempotency key
-   * is free, so that the task is enqueued only with it. A key taken is skipped ({@code ON CONFLICT
-   * DO NOTHING}, which waits for a concurrent holder of the key to end). PostgreSQL only; its
-   * parameters are {@link #queuedParams}.
+   * and the id are free, so that the task is enqueued only with it. A key or id taken is skipped
+   * ({@code ON CONFLICT DO NOTHING}, which waits for a concurrent holder of either to end): the id
+   * taken means an earlier try of the same send wrote it. PostgreSQL only; its parameters are
+   * {@link #queuedParams}.
    */
   public static final String INSERT_QUEUED = "INSERT INTO communication_metrics (id, channel, message_type, status,"
       + " subject, message, idempotency_key, created_at, task_id, user_id) SELECT ?, ?, ?, ?, CAST(? AS varchar), ?,"
       + " CAST(? AS varchar), ?, new_task.id, u.id FROM new_task, users u WHERE u.id = ?"
-      + " AND (? = 'email' OR u.phone IS NOT NULL) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
+      + " AND (? = 'email' OR u.phone IS NOT NULL) ON CONFLICT DO NOTHING RETURNING id";
 
   /** The parameters of {@link #INSERT_QUEUED} for {@code c} with id {@code id}. */
   public static List<Object> queuedParams(NewCommunication c, long id) {
