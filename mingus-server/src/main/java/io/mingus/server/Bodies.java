@@ -25,7 +25,8 @@ final class Bodies {
    * 413 is sent. A client that does not wait for {@code 100 Continue} is still writing its body
    * when the answer is ready; if the server answered at once and closed, the unread bytes would
    * make the close a TCP reset and the client would lose the 413 (it saw "connection reset" or no
-   * response at all). Bodies larger than this are refused without reading them.
+   * response at all). Bodies larger than this are refused without reading them (a chunked one
+   * after reading this much).
    */
   private static final long DRAIN_FACTOR = 4;
 
@@ -87,7 +88,11 @@ final class Bodies {
       // chunked: at most one byte past the limit
       byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
       if (body.length > maxBytes) {
-        discard(in, DRAIN_FACTOR * maxBytes);
+        try {
+          discard(in, DRAIN_FACTOR * maxBytes - body.length);
+        } catch (IOException e) {
+          // the client went away while its surplus was being read: the 413 is still the answer
+        }
         throw HttpProblem.tooLarge(maxBytes);
       }
       return body;

@@ -39,9 +39,9 @@ final class Json {
     SimpleModule labels = new SimpleModule("mingus-labels");
     labels.addSerializer(Enum.class, new LowerCaseEnum());
     labels.addDeserializer(LocalTime.class, new TimeOfDay());
-    // buffers recycled through a shared pool: the default keeps them per thread, and every request
+    // buffers recycled through a shared, bounded pool: the default keeps them per thread, and every request
     // runs on a virtual thread of its own, so each would allocate a new set
-    JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build();
+    JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedBoundedPool()).build();
     ObjectMapper mapper = JsonMapper.builder(factory)
         .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .addModule(new JavaTimeModule())

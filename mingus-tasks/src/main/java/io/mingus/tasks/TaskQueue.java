@@ -88,9 +88,9 @@ public final class TaskQueue {
   }
 
   static ObjectMapper defaultMapper() {
-    // buffers recycled through a shared pool: the default keeps them per thread, and an enqueue on
+    // buffers recycled through a shared, bounded pool: the default keeps them per thread, and an enqueue on
     // a virtual thread (one per request) would allocate a new set every time
-    JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build();
+    JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedBoundedPool()).build();
     return new ObjectMapper(factory).registerModule(new JavaTimeModule())
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
   }
@@ -131,9 +131,12 @@ public final class TaskQueue {
    *     List.of(orderId), ship, new Ship(orderId), TaskOptions.defaults());
    * }</pre>
    *
-   * @param rowSql a data-modifying statement ending in {@code RETURNING}; it may read the new
-   *     task's id as {@code new_task.id} by selecting {@code FROM new_task}, and it may write nothing
-   *     (a {@code WHERE}, {@code ON CONFLICT DO NOTHING}): then no task is enqueued either
+   * @param rowSql a data-modifying statement ending in {@code RETURNING}, without a {@code WITH} of
+   *     its own (PostgreSQL allows a data-modifying {@code WITH} only at the top); it may read the new
+   *     task's id as {@code new_task.id} by selecting {@code FROM new_task}. The task is enqueued when
+   *     it returns a row (an {@code ON CONFLICT DO UPDATE ... RETURNING} that updated one counts), and
+   *     not when it returns none (a {@code WHERE}, {@code ON CONFLICT DO NOTHING}). A {@code ?} in it is
+   *     a parameter, also inside a jsonb operator
    * @param rowParams the parameters of {@code rowSql}, bound in order with {@code setObject} (a
    *     null has no type: cast it in the SQL where the type matters)
    * @return the task's id, or empty when {@code rowSql} wrote nothing

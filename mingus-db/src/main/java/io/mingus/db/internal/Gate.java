@@ -38,6 +38,14 @@ final class Gate {
   }
 
   /**
+   * A turn now if one is free and nobody waits, not counted in the high-water mark: for the pool's
+   * own upkeep ({@link IdleCap}), which must not take a connection from under a caller.
+   */
+  boolean tryEnterForUpkeep() throws InterruptedException {
+    return permits.tryAcquire(0, TimeUnit.NANOSECONDS);
+  }
+
+  /**
    * The most turns taken at once since the last call (at least those taken now), and starts a new
    * count from those taken now: how many connections the pool needed over that time.
    */
@@ -45,7 +53,8 @@ final class Gate {
     return Math.max(highWater.getAndSet(taken()), taken());
   }
 
-  private int taken() {
+  /** Turns taken now. */
+  int taken() {
     return Math.max(0, size - permits.availablePermits());
   }
 

@@ -79,18 +79,29 @@ final class IdleCap {
     }
   }
 
-  /** Evicts idle connections until {@code needed} are open, while no caller waits for one. */
-  private void trim(int needed) {
-    try {
-      while (surplus(needed) > 0) {
+  /**
+   * Evicts idle connections until {@code needed} are open (or as many as callers hold now, if more),
+   * one at a time under a turn at the gate, so that it never takes a connection a caller was let
+   * through for; stops as soon as anyone waits.
+   */
+  private void trim(int needed) throws InterruptedException {
+    while (gate.tryEnterForUpkeep()) {
+      try {
+        // this trim's own turn is not the load's
+        if (surplus(Math.max(needed, gate.taken() - 1)) <= 0) {
+          return;
+        }
         // an idle one, since more than needed are open and fewer are in use; evicting a connection
         // its caller has not closed closes it at once
         Connection c = hikari.getConnection();
         hikari.evictConnection(c);
+      } catch (SQLException | RuntimeException e) {
+        // the pool closed or the database went away: nothing to keep idle then
+        LOG.debug("could not trim the idle connections of pool {}", hikari.getPoolName(), e);
+        return;
+      } finally {
+        gate.leave();
       }
-    } catch (SQLException | RuntimeException e) {
-      // the pool closed or the database went away: nothing to keep idle then
-      LOG.debug("could not trim the idle connections of pool {}", hikari.getPoolName(), e);
     }
   }
 

@@ -173,10 +173,15 @@ final class PostgresTaskStore extends SqlTaskStore {
   }
 
   /** The task table's identity sequence, schema-qualified; looked up once. */
-  private String taskSequence(Session s) {
+  private String taskSequence(Session s) throws SQLException {
     String sequence = taskSequence;
     if (sequence == null) {
-      sequence = s.queryOne("SELECT pg_get_serial_sequence(?, 'id')", rs -> rs.getString(1), TABLE).orElseThrow();
+      sequence = s.queryOne("SELECT COALESCE(pg_get_serial_sequence(?, 'id'), '')", rs -> rs.getString(1), TABLE)
+          .orElse("");
+      if (sequence.isEmpty()) {
+        throw new SQLException("the task table " + TABLE + " has no identity sequence on its id column: apply the"
+            + " tasks module's migrations (TaskQueue.create does)", "55000");
+      }
       taskSequence = sequence;
     }
     return sequence;
