@@ -28,7 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -296,32 +295,33 @@ public final class CommunicationService {
 
   private Communication sendOnce(SendRequest request) {
     if (db.dialect() == Dialect.POSTGRESQL) {
-      NewCommunication row = newRow(request);
-      long[] id = {0};
-      Communication sent;
-      try {
-        sent = db.fromTransaction(SEND_FAST, s -> sendFast(s, row, id));
-      } catch (RuntimeException e) {
-        if (id[0] == 0 || DatabaseErrors.classify(e).kind() != ErrorKind.COMMIT_UNKNOWN) {
-          throw e;
-        }
-        // The statement may or may not have committed. Run it again with the same id: it writes the
-        // communication if the first did not, or (the first committed, or commits while this waits
-        // for it on the primary key) writes nothing, and then the id finds the first one.
-        sent = db.fromTransaction(SEND_FAST, s -> sendFast(s, row, id));
-        if (sent == null) {
-          Optional<Communication> first = db.fromTransaction(SEND, s -> store.find(s, id[0]));
-          if (first.isPresent()) {
-            return first.get();
-          }
-        }
-      }
+      Communication sent = sendFast(newRow(request));
       if (sent != null) {
         return sent;
       }
       // turned down, having written nothing: the checked path says why, or finds the first communication
     }
     return db.fromTransaction(SEND, s -> sendChecked(s, request));
+  }
+
+  /**
+   * The one-statement send ({@link #insertFast}), tried once more with the same communication id
+   * when its outcome is unknown; null when it was turned down.
+   */
+  private Communication sendFast(NewCommunication row) {
+    long[] id = {0};
+    try {
+      return db.fromTransaction(SEND_FAST, s -> insertFast(s, row, id));
+    } catch (RuntimeException e) {
+      if (id[0] == 0 || DatabaseErrors.classify(e).kind() != ErrorKind.COMMIT_UNKNOWN) {
+        throw e;
+      }
+    }
+    // The statement may or may not have committed. Run it again with the same id: it writes the
+    // communication if the first did not, or (the first committed, or commits while this waits for
+    // it on the primary key) writes nothing, and then the id finds the first one.
+    Communication sent = db.fromTransaction(SEND_FAST, s -> insertFast(s, row, id));
+    return sent != null ? sent : db.fromTransaction(SEND, s -> store.find(s, id[0])).orElse(null);
   }
 
   /**
@@ -334,7 +334,7 @@ public final class CommunicationService {
    * id already written by an earlier try): nothing was written. Returning rather than throwing
    * keeps a caller's transaction that this send joined usable.
    */
-  private Communication sendFast(Session s, NewCommunication row, long[] id) {
+  private Communication insertFast(Session s, NewCommunication row, long[] id) {
     if (id[0] == 0) {
       id[0] = store.nextId(s);
     }

@@ -26,7 +26,8 @@ final class PostgresTaskStore extends SqlTaskStore {
 
   private final String channel;
   private final boolean transactionsBeginWithSettings;
-  private volatile String taskSequence;
+  /** The start of {@link #insertWithRow}'s statement, up to the caller's row; built once. */
+  private volatile String newTaskHead;
 
   PostgresTaskStore(String schema, boolean transactionsBeginWithSettings) {
     super("CAST(? AS jsonb)");
@@ -155,11 +156,7 @@ final class PostgresTaskStore extends SqlTaskStore {
    */
   @Override
   public OptionalLong insertWithRow(Session s, String rowSql, List<?> rowParams, NewTask t) throws SQLException {
-    String sql = "WITH new_task AS (SELECT nextval('" + taskSequence(s).replace("'", "''") + "'::regclass) AS id),"
-        + " caller_row AS (" + rowSql + "), task AS (INSERT INTO " + TABLE + " (id, queue, name, payload, priority,"
-        + " state, attempt, max_attempts, timeout_ms, run_at, unique_key, created_at) SELECT new_task.id, ?, ?,"
-        + " CAST(? AS jsonb), ?, 'queued', 0, ?, ?, ?, ?, ? FROM new_task WHERE EXISTS (SELECT 1 FROM caller_row)"
-        + " RETURNING id) SELECT id FROM task";
+    String sql = newTaskHead(s) + rowSql + WITH_ROW_TAIL;
     try (PreparedStatement ps = s.connection().prepareStatement(sql)) {
       int i = 1;
       for (Object p : rowParams) {
@@ -172,19 +169,25 @@ final class PostgresTaskStore extends SqlTaskStore {
     }
   }
 
-  /** The task table's identity sequence, schema-qualified; looked up once. */
-  private String taskSequence(Session s) throws SQLException {
-    String sequence = taskSequence;
-    if (sequence == null) {
-      sequence = s.queryOne("SELECT COALESCE(pg_get_serial_sequence(?, 'id'), '')", rs -> rs.getString(1), TABLE)
-          .orElse("");
+  private static final String WITH_ROW_TAIL = "), task AS (INSERT INTO " + TABLE + " (id, queue, name, payload,"
+      + " priority, state, attempt, max_attempts, timeout_ms, run_at, unique_key, created_at) SELECT new_task.id, ?, ?,"
+      + " CAST(? AS jsonb), ?, 'queued', 0, ?, ?, ?, ?, ? FROM new_task WHERE EXISTS (SELECT 1 FROM caller_row)"
+      + " RETURNING id) SELECT id FROM task";
+
+  /** {@code new_task} on the task table's identity sequence (schema-qualified, looked up once), then the caller's row. */
+  private String newTaskHead(Session s) throws SQLException {
+    String head = newTaskHead;
+    if (head == null) {
+      String sequence = s.queryOne("SELECT COALESCE(pg_get_serial_sequence(?, 'id'), '')", rs -> rs.getString(1),
+          TABLE).orElse("");
       if (sequence.isEmpty()) {
         throw new SQLException("the task table " + TABLE + " has no identity sequence on its id column: apply the"
             + " tasks module's migrations (TaskQueue.create does)", "55000");
       }
-      taskSequence = sequence;
+      head = "WITH new_task AS (SELECT nextval('" + sequence.replace("'", "''") + "'::regclass) AS id), caller_row AS (";
+      newTaskHead = head;
     }
-    return sequence;
+    return head;
   }
 
   /**
